@@ -1,0 +1,16 @@
+//! The one model every parser produces and every detector reads. No I/O, no colours.
+
+mod builder;
+mod frame;
+mod snapshot;
+mod socket;
+mod state;
+
+pub use builder::{DEFAULT_ARGS_BUDGET, SnapshotBuilder};
+pub use frame::{Frame, FuncName};
+pub use snapshot::{
+    Ancestor, ArgsId, CreatorId, Format, GFlags, Goroutine, Labels, LabelsId, NONE, Record,
+    Snapshot, Stack, StackId, StateId, Warning,
+};
+pub use socket::{Endpoint, Socket, TcpState};
+pub use state::{State, WaitReason};

@@ -1,0 +1,310 @@
+//! Reading evidence: format sniffing and one module per input format.
+//!
+//! Every parser turns bytes into the one [`Snapshot`] model; nothing downstream knows which
+//! format a snapshot came from except through [`Snapshot::format`]. The format is recognised
+//! from the content, never from a file name: gzip is unwrapped first, then each parser's
+//! cheap `sniff` looks at the head of the input.
+//!
+//! To add a format: write `src/parse/<name>.rs` with `sniff` and `parse`, and list it in
+//! [`PARSERS`].
+
+pub mod debug1;
+pub mod proto;
+pub mod sockets;
+pub mod traceback;
+pub mod traces;
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use crate::model::{Format, Snapshot};
+
+/// How many bytes of an input the sniffers see.
+pub const HEAD_LEN: usize = 64 * 1024;
+
+/// Options shared by the parsers.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Cap on stored distinct argument text, in bytes.
+    pub args_budget: usize,
+    /// Worker threads for the formats that parse in parallel (0 = all cores).
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            args_budget: crate::model::DEFAULT_ARGS_BUDGET,
+            threads: 0,
+        }
+    }
+}
+
+/// Why an input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The input is not evidence hangdoc reads.
+    #[error("{source_name}: {found}; expected {expected}")]
+    NotEvidence {
+        /// The input as the user named it.
+        source_name: String,
+        /// What it looks like instead.
+        found: String,
+        /// What would have been accepted.
+        expected: &'static str,
+    },
+    /// The input looked like a known format but nothing usable could be read from it.
+    #[error("{source_name}:{line}: {message}")]
+    Malformed {
+        /// The input as the user named it.
+        source_name: String,
+        /// 1-based line (0 when not line-oriented).
+        line: u64,
+        /// What was expected there.
+        message: String,
+    },
+    /// Reading failed.
+    #[error("{source_name}: {error}")]
+    Io {
+        /// The input as the user named it.
+        source_name: String,
+        /// The I/O error.
+        #[source]
+        error: io::Error,
+    },
+}
+
+/// What hangdoc accepts, for error messages.
+pub const EXPECTED: &str = "a Go goroutine dump (pprof debug=2 or debug=1, runtime.Stack, panic or SIGQUIT output), a gzipped pprof goroutine profile, `go tool pprof -traces` output, or a socket table (ss, netstat, /proc/net/tcp)";
+
+/// One format's entry points.
+pub struct ParserEntry {
+    /// The format it produces.
+    pub format: Format,
+    /// `Some(true)`: this is mine; `Some(false)`: it is not; `None`: cannot tell from `head`.
+    pub sniff: fn(head: &[u8]) -> Option<bool>,
+    /// Reads the whole input.
+    pub parse: fn(
+        input: Box<dyn BufRead + Send>,
+        source: &str,
+        opts: &Options,
+    ) -> Result<Snapshot, ParseError>,
+}
+
+/// The parsers, in sniffing order: most specific first; the traceback parser, which skips
+/// unrelated lines around a dump, last.
+pub static PARSERS: &[ParserEntry] = &[
+    ParserEntry {
+        format: Format::Proto,
+        sniff: proto::sniff,
+        parse: proto::parse,
+    },
+    ParserEntry {
+        format: Format::Debug1,
+        sniff: debug1::sniff,
+        parse: debug1::parse,
+    },
+    ParserEntry {
+        format: Format::Traces,
+        sniff: traces::sniff,
+        parse: traces::parse,
+    },
+    ParserEntry {
+        format: Format::Sockets,
+        sniff: sockets::sniff,
+        parse: sockets::parse,
+    },
+    ParserEntry {
+        format: Format::Traceback,
+        sniff: traceback::sniff,
+        parse: traceback::parse,
+    },
+];
+
+/// Reads one piece of evidence from `reader`, naming it `source` in messages.
+pub fn parse_reader(
+    reader: Box<dyn Read + Send>,
+    source: &str,
+    opts: &Options,
+) -> Result<Snapshot, ParseError> {
+    let io_err = |error| ParseError::Io {
+        source_name: source.to_string(),
+        error,
+    };
+    let mut reader: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(1 << 20, reader));
+    let head = reader.fill_buf().map_err(io_err)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::bufread::MultiGzDecoder::new(reader);
+        reader = Box::new(BufReader::with_capacity(1 << 20, gz));
+    }
+    let (head, reader) = read_head(reader).map_err(|error| ParseError::Io {
+        source_name: source.to_string(),
+        error: io::Error::new(error.kind(), format!("reading: {error}")),
+    })?;
+    for p in PARSERS {
+        if (p.sniff)(&head) == Some(true) {
+            return (p.parse)(replay(head, reader), source, opts);
+        }
+    }
+    if let Some(found) = describe_non_evidence(&head) {
+        return Err(ParseError::NotEvidence {
+            source_name: source.into(),
+            found,
+            expected: EXPECTED,
+        });
+    }
+    // Text that no sniffer claimed from its head: a dump may still follow a long stretch of
+    // log output. The traceback parser skips what is not a goroutine and fails if none is.
+    traceback::parse(replay(head, reader), source, opts)
+}
+
+/// Reads evidence from a file (`-` is standard input).
+pub fn parse_path(path: &str, opts: &Options) -> Result<Snapshot, ParseError> {
+    if path == "-" {
+        return parse_reader(Box::new(io::stdin()), "<stdin>", opts);
+    }
+    let file = File::open(path).map_err(|error| ParseError::Io {
+        source_name: path.to_string(),
+        error,
+    })?;
+    parse_reader(Box::new(file), path, opts)
+}
+
+/// Reads every input: files, `-`, and directories (each regular file in them, sorted by
+/// name, hidden files skipped).
+pub fn load(inputs: &[String], opts: &Options) -> Result<Vec<Snapshot>, ParseError> {
+    let mut out = Vec::new();
+    for input in inputs {
+        let path = Path::new(input);
+        if input != "-" && path.is_dir() {
+            let mut files: Vec<_> = std::fs::read_dir(path)
+                .map_err(|error| ParseError::Io {
+                    source_name: input.clone(),
+                    error,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .filter(|p| {
+                    !p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            files.sort();
+            for f in files {
+                let name = f.to_string_lossy().into_owned();
+                if f.file_name().is_some_and(|n| n == "manifest.json") {
+                    continue;
+                }
+                out.push(parse_path(&name, opts)?);
+            }
+        } else {
+            out.push(parse_path(input, opts)?);
+        }
+    }
+    Ok(out)
+}
+
+fn read_head(
+    mut reader: Box<dyn BufRead + Send>,
+) -> io::Result<(Vec<u8>, Box<dyn BufRead + Send>)> {
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    while head.len() < HEAD_LEN {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len().min(HEAD_LEN - head.len());
+        head.extend_from_slice(&buf[..n]);
+        reader.consume(n);
+    }
+    Ok((head, reader))
+}
+
+fn replay(head: Vec<u8>, rest: Box<dyn BufRead + Send>) -> Box<dyn BufRead + Send> {
+    Box::new(io::Cursor::new(head).chain(rest))
+}
+
+/// Names what an input that is certainly not evidence looks like, or `None` for text that
+/// might still hold a dump further on.
+fn describe_non_evidence(head: &[u8]) -> Option<String> {
+    if head.is_empty() {
+        return Some("the input is empty".into());
+    }
+    let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+    let trimmed = text.trim_start();
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        let title = lower.find("<title>").and_then(|i| {
+            lower[i + 7..]
+                .find("</title>")
+                .map(|j| trimmed[i + 7..i + 7 + j].trim().to_string())
+        });
+        return Some(match title {
+            Some(t) if !t.is_empty() => {
+                format!("an HTML page (\"{t}\"), perhaps from a proxy or login page")
+            }
+            _ => "an HTML page, perhaps from a proxy or login page".into(),
+        });
+    }
+    if trimmed.starts_with("Unknown profile") {
+        return Some(format!(
+            "the pprof server's reply \"{}\" (this Go version does not serve that profile)",
+            trimmed.lines().next().unwrap_or("").trim()
+        ));
+    }
+    if trimmed.starts_with("404 page not found") {
+        return Some("an HTTP 404 reply (is net/http/pprof mounted on that server?)".into());
+    }
+    let sample = &head[..head.len().min(8192)];
+    let binary = sample
+        .iter()
+        .filter(|&&b| b == 0 || (b < 0x20 && !b"\t\n\r\x0c\x1b".contains(&b)))
+        .count();
+    if binary * 20 > sample.len() || std::str::from_utf8(sample).is_err() && binary > 0 {
+        return Some("binary data that is not a gzipped pprof profile".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(bytes: &[u8]) -> String {
+        parse_reader(
+            Box::new(io::Cursor::new(bytes.to_vec())),
+            "in.txt",
+            &Options::default(),
+        )
+        .unwrap_err()
+        .to_string()
+    }
+
+    #[test]
+    fn r_empty_input_is_named() {
+        let e = err(b"");
+        assert!(
+            e.starts_with("in.txt: the input is empty; expected a Go goroutine dump"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn r_html_error_page_is_named() {
+        let e = err(b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>");
+        assert!(e.contains("an HTML page (\"502 Bad Gateway\")"), "{e}");
+    }
+
+    #[test]
+    fn r_unknown_profile_reply_is_named() {
+        let e = err(b"Unknown profile\n");
+        assert!(e.contains("does not serve that profile"), "{e}");
+    }
+
+    #[test]
+    fn r_binary_garbage_is_named() {
+        let e = err(&[0u8, 1, 2, 3, 200, 201, 0, 0, 7, 8, 9, 0, 0, 0, 0, 0]);
+        assert!(e.contains("binary data"), "{e}");
+    }
+}
