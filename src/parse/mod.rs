@@ -78,6 +78,13 @@ pub enum ParseError {
 /// What hangdoc accepts, for error messages.
 pub const EXPECTED: &str = "a Go goroutine dump (pprof debug=2 or debug=1, runtime.Stack, panic or SIGQUIT output), a gzipped pprof goroutine profile, `go tool pprof -traces` output, or a socket table (ss, netstat, /proc/net/tcp)";
 
+/// A parser's entry point: reads the whole input.
+pub type ParseFn = fn(
+    input: Box<dyn BufRead + Send>,
+    source: &str,
+    opts: &Options,
+) -> Result<Snapshot, ParseError>;
+
 /// One format's entry points.
 pub struct ParserEntry {
     /// The format it produces.
@@ -85,11 +92,7 @@ pub struct ParserEntry {
     /// `Some(true)`: this is mine; `Some(false)`: it is not; `None`: cannot tell from `head`.
     pub sniff: fn(head: &[u8]) -> Option<bool>,
     /// Reads the whole input.
-    pub parse: fn(
-        input: Box<dyn BufRead + Send>,
-        source: &str,
-        opts: &Options,
-    ) -> Result<Snapshot, ParseError>,
+    pub parse: ParseFn,
 }
 
 /// The parsers, in sniffing order: most specific first; the traceback parser, which skips

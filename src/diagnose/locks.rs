@@ -1,0 +1,318 @@
+//! Who waits for which lock, and who holds it.
+//!
+//! Holders are never printed by the runtime; they are inferred:
+//! - *past its lock site*: a goroutine inside a function where others call `Lock` on the same
+//!   object, but at another line (or, with argument words, carrying the object's owner
+//!   pointer), is past its own `Lock` and holds the object;
+//! - *inside `Once.Do`*: a goroutine with `sync.(*Once).doSlow` on its stack for the same
+//!   `Once`, not waiting on its mutex, is running the function the others wait for;
+//! - *re-locking*: a single goroutine waiting on an object it already holds further up its
+//!   own stack.
+//!
+//! Edges waiter → holder form a graph; a cycle in it is a deadlock.
+
+use ahash::{AHashMap, AHashSet};
+
+use super::facts::Facts;
+use super::waits::WaitKind;
+use crate::knowledge;
+
+/// Identifies a lock: its address, or (without argument words) the lock call site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LockKey {
+    /// The object's address.
+    Addr(u64),
+    /// The function and line calling `Lock`, when no address is known.
+    Site(String, u32),
+}
+
+/// How a holder was inferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldHow {
+    /// Inside a lock-site function past its `Lock`.
+    PastLockSite,
+    /// Running the function of the `sync.Once` others wait on.
+    InsideOnce,
+    /// Waiting on a lock it holds further up its own stack.
+    Relock,
+}
+
+/// One inferred holder.
+#[derive(Debug, Clone, Copy)]
+pub struct Holder {
+    /// The holder's blob.
+    pub blob: usize,
+    /// The frame index in the holder's stack that holds the lock.
+    pub frame: usize,
+    /// How it was inferred.
+    pub how: HoldHow,
+    /// True when argument words confirm the object.
+    pub confirmed: bool,
+}
+
+/// One lock and the goroutines around it.
+#[derive(Debug, Clone)]
+pub struct LockObj {
+    /// Which lock.
+    pub key: LockKey,
+    /// Mutex, RwRead/RwWrite (an RWMutex), or Once.
+    pub kind: WaitKind,
+    /// True when both read and write waiters exist (an RWMutex).
+    pub has_writers: bool,
+    /// True when read waiters exist.
+    pub has_readers: bool,
+    /// Blobs waiting on it.
+    pub waiters: Vec<usize>,
+    /// Goroutines waiting on it.
+    pub waiting: u64,
+    /// Inferred holders.
+    pub holders: Vec<Holder>,
+}
+
+/// All locks with waiters.
+pub struct LockGraph {
+    /// The locks, most waiters first.
+    pub locks: Vec<LockObj>,
+    /// For each blob, the locks it holds (indices into `locks`).
+    pub holds: AHashMap<usize, Vec<usize>>,
+    /// For each blob, the lock it waits on.
+    pub waits_on: AHashMap<usize, usize>,
+}
+
+impl LockGraph {
+    /// Builds the graph from the facts.
+    pub fn build(facts: &Facts) -> LockGraph {
+        let mut index: AHashMap<LockKey, usize> = AHashMap::new();
+        let mut locks: Vec<LockObj> = Vec::new();
+        let mut waits_on = AHashMap::new();
+        for (bi, b) in facts.blobs.iter().enumerate() {
+            if !b.wait.kind.is_lock() {
+                continue;
+            }
+            let key = match b.wait.object {
+                Some(a) => LockKey::Addr(a),
+                None => {
+                    let site = b.site(facts);
+                    LockKey::Site(
+                        site.map(|f| f.function.to_string()).unwrap_or_default(),
+                        site.map_or(0, |f| f.line),
+                    )
+                }
+            };
+            let li = *index.entry(key.clone()).or_insert_with(|| {
+                locks.push(LockObj {
+                    key,
+                    kind: b.wait.kind,
+                    has_writers: false,
+                    has_readers: false,
+                    waiters: vec![],
+                    waiting: 0,
+                    holders: vec![],
+                });
+                locks.len() - 1
+            });
+            let l = &mut locks[li];
+            l.waiters.push(bi);
+            l.waiting += b.count;
+            match b.wait.kind {
+                WaitKind::RwRead => l.has_readers = true,
+                WaitKind::RwWrite => l.has_writers = true,
+                _ => {}
+            }
+            if matches!(b.wait.kind, WaitKind::RwRead | WaitKind::RwWrite) {
+                l.kind = WaitKind::RwWrite;
+            }
+            waits_on.insert(bi, li);
+        }
+        let holders: Vec<Vec<Holder>> = locks.iter().map(|l| infer_holders(facts, l)).collect();
+        for (l, h) in locks.iter_mut().zip(holders) {
+            l.holders = h;
+        }
+        let mut holds: AHashMap<usize, Vec<usize>> = AHashMap::new();
+        for (li, l) in locks.iter().enumerate() {
+            for h in &l.holders {
+                holds.entry(h.blob).or_default().push(li);
+            }
+        }
+        LockGraph {
+            locks,
+            holds,
+            waits_on,
+        }
+    }
+
+    /// A cycle through lock `li`, as the blobs on it (waiter, holder, …), if any.
+    pub fn cycle_through(&self, li: usize) -> Option<Vec<usize>> {
+        // Depth-first over lock → holder blob → lock it waits on.
+        let mut path: Vec<usize> = Vec::new();
+        let mut seen: AHashSet<usize> = AHashSet::new();
+        self.dfs(li, li, &mut path, &mut seen)
+    }
+
+    fn dfs(
+        &self,
+        start: usize,
+        li: usize,
+        path: &mut Vec<usize>,
+        seen: &mut AHashSet<usize>,
+    ) -> Option<Vec<usize>> {
+        if !seen.insert(li) {
+            return None;
+        }
+        for h in &self.locks[li].holders {
+            path.push(h.blob);
+            if let Some(&next) = self.waits_on.get(&h.blob) {
+                if next == start {
+                    return Some(path.clone());
+                }
+                if let Some(c) = self.dfs(start, next, path, seen) {
+                    return Some(c);
+                }
+            }
+            path.pop();
+        }
+        None
+    }
+}
+
+/// The frame index of the application function that calls `Lock` in a waiter blob.
+fn lock_caller(facts: &Facts, bi: usize) -> Option<usize> {
+    facts.blobs[bi].wait.site
+}
+
+/// The owner pointer of a lock at `addr` among `words`: the largest word at or below it,
+/// within a struct's reach.
+fn owner_of(words: &[u64], addr: u64) -> Option<u64> {
+    words
+        .iter()
+        .copied()
+        .filter(|&w| w <= addr && addr - w < 4096)
+        .max()
+}
+
+fn infer_holders(facts: &Facts, lock: &LockObj) -> Vec<Holder> {
+    let waiter_set: AHashSet<usize> = lock.waiters.iter().copied().collect();
+    let addr = match lock.key {
+        LockKey::Addr(a) => Some(a),
+        LockKey::Site(..) => None,
+    };
+    let mut holders = Vec::new();
+
+    if lock.kind == WaitKind::Once {
+        for (bi, b) in facts.blobs.iter().enumerate() {
+            if waiter_set.contains(&bi) {
+                continue;
+            }
+            let frames = &facts.stack(b.stack).frames;
+            if let Some(i) = frames
+                .iter()
+                .position(|f| &*f.function == "sync.(*Once).doSlow")
+            {
+                let confirmed = addr.is_some_and(|a| b.has_word(i, a));
+                if confirmed
+                    || (!b.has_args || addr.is_none()) && same_once_caller(facts, lock, bi, i)
+                {
+                    holders.push(Holder {
+                        blob: bi,
+                        frame: i,
+                        how: HoldHow::InsideOnce,
+                        confirmed,
+                    });
+                }
+            }
+        }
+        return holders;
+    }
+
+    // Lock sites: the functions and lines where waiters call Lock, and the owner pointers
+    // their frames carry there.
+    let mut site_funcs: AHashSet<&str> = AHashSet::new();
+    let mut site_lines: AHashSet<(&str, u32)> = AHashSet::new();
+    let mut owners: AHashSet<u64> = AHashSet::new();
+    for &wi in &lock.waiters {
+        let b = &facts.blobs[wi];
+        if let Some(si) = lock_caller(facts, wi) {
+            let f = &facts.stack(b.stack).frames[si];
+            site_funcs.insert(&f.function);
+            site_lines.insert((&f.function, f.line));
+            if let (Some(a), Some(words)) = (addr, b.words.get(si)) {
+                if let Some(o) = owner_of(words, a) {
+                    owners.insert(o);
+                }
+            }
+        }
+    }
+    let carries = |bi: usize, i: usize| -> bool {
+        let b = &facts.blobs[bi];
+        match addr {
+            Some(a) => b.has_word(i, a) || owners.iter().any(|&o| b.has_word(i, o)),
+            None => true,
+        }
+    };
+
+    for (bi, b) in facts.blobs.iter().enumerate() {
+        let frames = &facts.stack(b.stack).frames;
+        let start = if waiter_set.contains(&bi) {
+            // A waiter can hold the lock only further up its own stack (re-locking).
+            match b.wait.site {
+                Some(s) => s + 1,
+                None => continue,
+            }
+        } else {
+            0
+        };
+        for (i, f) in frames.iter().enumerate().skip(start) {
+            if knowledge::is_library(&f.function) || !site_funcs.contains(&*f.function) {
+                continue;
+            }
+            let past_site = !site_lines.contains(&(&*f.function, f.line));
+            let args_known = b.has_args && addr.is_some();
+            let confirmed = args_known && carries(bi, i);
+            let credible = if args_known { confirmed } else { past_site };
+            if !credible {
+                continue;
+            }
+            if waiter_set.contains(&bi) {
+                // Only one goroutine can hold a mutex: a pattern shared by many waiters is
+                // not re-locking.
+                if b.count != 1 || !past_site && !confirmed {
+                    continue;
+                }
+                holders.push(Holder {
+                    blob: bi,
+                    frame: i,
+                    how: HoldHow::Relock,
+                    confirmed,
+                });
+            } else {
+                holders.push(Holder {
+                    blob: bi,
+                    frame: i,
+                    how: HoldHow::PastLockSite,
+                    confirmed,
+                });
+            }
+            break;
+        }
+    }
+    holders
+}
+
+/// Without argument words: does the holder call `Once.Do` from the same function as the
+/// waiters do?
+fn same_once_caller(facts: &Facts, lock: &LockObj, holder: usize, at: usize) -> bool {
+    let hf = &facts.stack(facts.blobs[holder].stack).frames;
+    let caller = |frames: &[crate::model::Frame], i: usize| {
+        frames[i..]
+            .iter()
+            .find(|f| !f.function.starts_with("sync."))
+            .map(|f| f.function.clone())
+    };
+    let h = caller(hf, at);
+    lock.waiters.iter().any(|&w| {
+        let wf = &facts.stack(facts.blobs[w].stack).frames;
+        wf.iter()
+            .position(|f| &*f.function == "sync.(*Once).doSlow")
+            .is_some_and(|i| caller(wf, i) == h)
+    })
+}

@@ -1,0 +1,184 @@
+//! From snapshots to findings: who waits for what, who holds it, what is missing.
+//!
+//! [`diagnose`] picks the snapshot to explain (the latest per-goroutine dump, else the latest
+//! profile), folds its goroutines into [`facts::Blob`]s, infers lock holders
+//! ([`locks::LockGraph`]), reads a series if there is one ([`series`]), then runs every
+//! detector in [`detectors::DETECTORS`] and ranks what they find: severity first, then how
+//! many goroutines a finding explains.
+
+pub mod describe;
+pub mod detectors;
+pub mod facts;
+pub mod finding;
+pub mod locks;
+pub mod pools;
+pub mod series;
+pub mod source;
+pub mod waits;
+
+use serde::Serialize;
+
+pub use detectors::{DETECTORS, Detector};
+pub use finding::{Finding, FrameRef, Resource, Severity, SourceSnippet, Victim};
+
+use crate::model::{Format, Snapshot};
+
+/// What the diagnosis was asked to consider.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Source trees to read blamed lines from (`--src`).
+    pub src: Vec<std::path::PathBuf>,
+}
+
+/// What every detector reads.
+pub struct Context<'a> {
+    /// The folded facts.
+    pub facts: facts::Facts<'a>,
+    /// Locks, waiters and holders.
+    pub locks: locks::LockGraph,
+}
+
+/// One input as listed in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputSummary {
+    /// As the user named it.
+    pub source: String,
+    /// The detected format.
+    pub format: &'static str,
+    /// Goroutines it describes (0 for socket tables).
+    pub goroutines: u64,
+    /// Rows, for socket tables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sockets: Option<usize>,
+}
+
+/// The result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    /// The inputs, in the order read.
+    pub inputs: Vec<InputSummary>,
+    /// Goroutines in the snapshot diagnosed.
+    pub goroutines: u64,
+    /// Which input was diagnosed (index into `inputs`).
+    pub diagnosed: Option<usize>,
+    /// Findings, most important first.
+    pub findings: Vec<Finding>,
+    /// Informational notes (series summary, what could not be judged).
+    pub notes: Vec<String>,
+    /// Warnings met while reading the inputs.
+    pub warnings: Vec<String>,
+}
+
+/// Every finding kind, from the registry.
+pub fn kinds() -> Vec<&'static str> {
+    DETECTORS.iter().map(|d| d.kind()).collect()
+}
+
+/// Diagnoses the evidence.
+pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
+    let inputs: Vec<InputSummary> = snaps
+        .iter()
+        .map(|s| InputSummary {
+            source: s.source.clone(),
+            format: s.format.map_or("unknown", |f| f.name()),
+            goroutines: s.goroutine_count(),
+            sockets: (s.format == Some(Format::Sockets)).then_some(s.sockets.len()),
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    for s in snaps {
+        for w in &s.warnings {
+            match w.line {
+                Some(l) => warnings.push(format!("{}:{}: {}", s.source, l, w.message)),
+                None => warnings.push(format!("{}: {}", s.source, w.message)),
+            }
+        }
+    }
+    let mut notes = Vec::new();
+
+    // The series: per-goroutine dumps if there are several, else aggregated ones; ordered
+    // by their own timestamps where all have one, else as given.
+    let mut dumps: Vec<(usize, &Snapshot)> = snaps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.format.is_some_and(|f| f.is_per_goroutine()))
+        .collect();
+    if dumps.is_empty() {
+        dumps = snaps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.format != Some(Format::Sockets) && s.goroutine_count() > 0)
+            .collect();
+    }
+    if dumps.iter().all(|(_, s)| s.taken_at.is_some()) {
+        dumps.sort_by(|a, b| {
+            a.1.taken_at
+                .partial_cmp(&b.1.taken_at)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    let sockets: Vec<_> = snaps.iter().flat_map(|s| s.sockets.iter()).collect();
+    let Some(&(primary_idx, primary)) = dumps.last() else {
+        notes.push("no goroutine evidence among the inputs: nothing to diagnose (socket tables alone do not say what is stuck)".into());
+        return Diagnosis {
+            inputs,
+            goroutines: 0,
+            diagnosed: None,
+            findings: vec![],
+            notes,
+            warnings,
+        };
+    };
+    let series_snaps: Vec<&Snapshot> = dumps.iter().map(|(_, s)| *s).collect();
+    let series = series::analyse(&series_snaps);
+    if let Some(s) = &series {
+        notes.push(format!(
+            "series of {} snapshots{}: {} goroutines stayed in place throughout; {} → {} goroutines",
+            s.snapshots,
+            s.span_seconds.map(|x| format!(" over {x:.0} s")).unwrap_or_default(),
+            s.stuck_ids.len(),
+            s.first_total,
+            primary.goroutine_count()
+        ));
+    }
+    if !primary.format.is_some_and(|f| f.is_per_goroutine()) {
+        notes.push(format!(
+            "{} is an aggregated profile: it has no goroutine states, wait times or argument words, so waits are judged from call sites and counts (lower confidence); a debug=2 dump says more",
+            primary.source
+        ));
+    }
+    let facts = facts::Facts::build(primary, sockets, series);
+    let locks = locks::LockGraph::build(&facts);
+    let cx = Context { facts, locks };
+    let mut findings: Vec<Finding> = DETECTORS.iter().flat_map(|d| d.check(&cx)).collect();
+    rank(&mut findings);
+    if !opts.src.is_empty() {
+        let idx = source::SourceIndex::new(&opts.src);
+        for f in &mut findings {
+            source::attach(&idx, f);
+        }
+    }
+    Diagnosis {
+        inputs,
+        goroutines: cx.facts.total,
+        diagnosed: Some(primary_idx),
+        findings,
+        notes,
+        warnings,
+    }
+}
+
+/// Orders findings: severity, then goroutines explained, then confidence, then kind.
+pub fn rank(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.goroutines.cmp(&a.goroutines))
+            .then(
+                b.confidence
+                    .partial_cmp(&a.confidence)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+            .then(a.kind.cmp(b.kind))
+    });
+}
