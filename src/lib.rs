@@ -9,3 +9,4 @@ pub mod diagnose;
 pub mod knowledge;
 pub mod model;
 pub mod parse;
+pub mod report;

@@ -258,7 +258,7 @@ impl<'a> Facts<'a> {
                 }
             }
         }
-        out.sort_by_key(|x| std::cmp::Reverse(x.1));
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         out
     }
 }

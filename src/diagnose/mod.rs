@@ -180,5 +180,10 @@ pub fn rank(findings: &mut [Finding]) {
                     .unwrap_or(std::cmp::Ordering::Equal),
             )
             .then(a.kind.cmp(b.kind))
+            .then_with(|| a.title.cmp(&b.title))
+            .then_with(|| {
+                let f = |x: &Finding| x.root.first().map(|r| (r.function.clone(), r.line));
+                f(a).cmp(&f(b))
+            })
     });
 }

@@ -132,6 +132,11 @@ pub fn pools(facts: &Facts) -> Vec<PoolState> {
             }
         }
     }
-    out.sort_by_key(|p| std::cmp::Reverse(p.waiting));
+    out.sort_by(|a, b| {
+        b.waiting
+            .cmp(&a.waiting)
+            .then(a.entry.resource.cmp(b.entry.resource))
+            .then(a.object.cmp(&b.object))
+    });
     out
 }

@@ -141,7 +141,7 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
     out.growth.sort_by(|a, b| {
         let ga = a.counts[a.counts.len() - 1] - a.counts[0];
         let gb = b.counts[b.counts.len() - 1] - b.counts[0];
-        gb.cmp(&ga)
+        gb.cmp(&ga).then_with(|| a.frames.cmp(&b.frames))
     });
     for (key, (n_first, stack_idx, _, creator)) in &all[0] {
         if !last_counts.contains_key(key) {
@@ -152,6 +152,7 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
             });
         }
     }
-    out.vanished.sort_by_key(|v| std::cmp::Reverse(v.count));
+    out.vanished
+        .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.frames.cmp(&b.frames)));
     Some(out)
 }

@@ -174,38 +174,62 @@ pub fn parse_path(path: &str, opts: &Options) -> Result<Snapshot, ParseError> {
     parse_reader(Box::new(file), path, opts)
 }
 
-/// Reads every input: files, `-`, and directories (each regular file in them, sorted by
-/// name, hidden files skipped).
+/// Reads every input: files, `-`, and directories. A directory is read recursively, its
+/// files (sorted by name) before its subdirectories, so that a bundle's `series/` follows its
+/// main dump; hidden files and files that are never evidence (`.json` manifests, `.md`,
+/// Go sources) are skipped.
 pub fn load(inputs: &[String], opts: &Options) -> Result<Vec<Snapshot>, ParseError> {
     let mut out = Vec::new();
     for input in inputs {
         let path = Path::new(input);
         if input != "-" && path.is_dir() {
-            let mut files: Vec<_> = std::fs::read_dir(path)
-                .map_err(|error| ParseError::Io {
-                    source_name: input.clone(),
-                    error,
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .filter(|p| {
-                    !p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-                })
-                .collect();
-            files.sort();
+            let mut files = Vec::new();
+            walk(path, &mut files).map_err(|error| ParseError::Io {
+                source_name: input.clone(),
+                error,
+            })?;
             for f in files {
-                let name = f.to_string_lossy().into_owned();
-                if f.file_name().is_some_and(|n| n == "manifest.json") {
-                    continue;
-                }
-                out.push(parse_path(&name, opts)?);
+                out.push(parse_path(&f.to_string_lossy(), opts)?);
             }
         } else {
             out.push(parse_path(input, opts)?);
         }
     }
     Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> io::Result<()> {
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            dirs.push(p);
+        } else if p.is_file() && !is_never_evidence(&name) {
+            files.push(p);
+        }
+    }
+    files.sort();
+    dirs.sort();
+    out.extend(files);
+    for d in dirs {
+        walk(&d, out)?;
+    }
+    Ok(())
+}
+
+fn is_never_evidence(name: &str) -> bool {
+    const SKIP: &[&str] = &[
+        ".json", ".md", ".go", ".mod", ".sum", ".sh", ".py", ".yaml", ".yml", ".toml",
+    ];
+    SKIP.iter().any(|ext| name.ends_with(ext))
 }
 
 fn read_head(

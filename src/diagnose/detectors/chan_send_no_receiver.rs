@@ -267,7 +267,12 @@ fn callers(cx: &Context, blobs: &[usize]) -> Vec<crate::diagnose::finding::Victi
             }),
         }
     }
-    out.sort_by_key(|v| std::cmp::Reverse(v.goroutines));
+    out.sort_by(|a, b| {
+        b.goroutines
+            .cmp(&a.goroutines)
+            .then_with(|| a.function.cmp(&b.function))
+            .then(a.line.cmp(&b.line))
+    });
     out.truncate(10);
     out
 }

@@ -1,0 +1,89 @@
+//! `hangdoc diagnose EVIDENCE...`: flags and the run.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+
+use crate::diagnose::{self, Severity};
+use crate::parse;
+use crate::report::{diagnosis_json, diagnosis_markdown, diagnosis_text, style::Style};
+
+/// Output formats of `diagnose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnoseFormat {
+    /// For a person at a terminal.
+    Text,
+    /// The `hangdoc.diagnosis/v1` document.
+    Json,
+    /// For an incident ticket.
+    Markdown,
+}
+
+/// Flags of `hangdoc diagnose`.
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Evidence: goroutine dumps and profiles in any format, socket tables, directories of
+    /// them, `-` for standard input. Several dumps of one process are read as a series.
+    #[arg(required = true, value_name = "EVIDENCE")]
+    pub inputs: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiagnoseFormat::Text)]
+    pub format: DiagnoseFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A source tree (module or GOPATH) to show the blamed lines from; repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub src: Vec<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity (critical, warning, info).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Show every finding in full in the text report.
+    #[arg(long)]
+    pub all: bool,
+    /// Colour: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: String,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity: use critical, warning or info"))
+}
+
+/// Runs `diagnose`; returns the exit code.
+pub fn run(a: &DiagnoseArgs) -> anyhow::Result<i32> {
+    for s in &a.src {
+        if !s.is_dir() {
+            bail!("--src {}: not a directory (give the root of the module or GOPATH tree)", s.display());
+        }
+    }
+    let snaps = parse::load(&a.inputs, &parse::Options::default())?;
+    let d = diagnose::diagnose(&snaps, &diagnose::Options { src: a.src.clone() });
+    for w in d.warnings.iter().take(10) {
+        eprintln!("warning: {w}");
+    }
+    if d.warnings.len() > 10 {
+        eprintln!("warning: … and {} more warnings", d.warnings.len() - 10);
+    }
+    let to_terminal = a.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let color = match a.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100usize).clamp(60, 200);
+    let mut buf: Vec<u8> = Vec::new();
+    match a.format {
+        DiagnoseFormat::Text => diagnosis_text::write(&mut buf, &d, &diagnosis_text::TextOptions { style: Style { color }, width, all: a.all })?,
+        DiagnoseFormat::Json => diagnosis_json::write(&mut buf, &d)?,
+        DiagnoseFormat::Markdown => diagnosis_markdown::write(&mut buf, &d)?,
+    }
+    match &a.output {
+        Some(p) => std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?,
+        None => std::io::stdout().write_all(&buf)?,
+    }
+    let tripped = a.fail_on.is_some_and(|min| d.findings.iter().any(|f| f.severity >= min));
+    Ok(if tripped { 1 } else { 0 })
+}
