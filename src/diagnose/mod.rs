@@ -38,6 +38,15 @@ pub struct Context<'a> {
     pub locks: locks::LockGraph,
 }
 
+impl<'a> Context<'a> {
+    /// Folds `primary` into facts and infers lock holders.
+    pub fn new(primary: &'a Snapshot, sockets: Vec<&'a crate::model::Socket>, series: Option<series::SeriesFacts>) -> Context<'a> {
+        let facts = facts::Facts::build(primary, sockets, series);
+        let locks = locks::LockGraph::build(&facts);
+        Context { facts, locks }
+    }
+}
+
 /// One input as listed in the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct InputSummary {
@@ -147,9 +156,7 @@ pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
             primary.source
         ));
     }
-    let facts = facts::Facts::build(primary, sockets, series);
-    let locks = locks::LockGraph::build(&facts);
-    let cx = Context { facts, locks };
+    let cx = Context::new(primary, sockets, series);
     let mut findings: Vec<Finding> = DETECTORS.iter().flat_map(|d| d.check(&cx)).collect();
     rank(&mut findings);
     if !opts.src.is_empty() {
