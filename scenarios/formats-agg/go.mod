@@ -1,0 +1,3 @@
+module hangdoc.example/formats-agg
+
+go 1.21
