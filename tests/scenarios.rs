@@ -28,9 +28,16 @@ fn root() -> PathBuf {
 
 /// The scenario directories: `HANGDOC_SCENARIO_FIXTURES` (a live capture) or the committed ones.
 fn fixture_dirs() -> Vec<PathBuf> {
-    let base = std::env::var_os("HANGDOC_SCENARIO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| root().join("tests/fixtures/scenarios"));
+    let base = std::env::var_os("HANGDOC_SCENARIO_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("tests/fixtures/scenarios"));
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.join("expect.json").is_file()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("expect.json").is_file())
+                .collect()
+        })
         .unwrap_or_default();
     dirs.sort();
     dirs
@@ -38,38 +45,83 @@ fn fixture_dirs() -> Vec<PathBuf> {
 
 fn source_dir(name: &str) -> Option<PathBuf> {
     let scen = root().join("scenarios");
-    std::fs::read_dir(&scen).ok()?.flatten().map(|e| e.path().join(name)).find(|p| p.is_dir())
+    std::fs::read_dir(&scen)
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join(name))
+        .find(|p| p.is_dir())
 }
 
 fn check(dir: &Path, inputs: Vec<String>, with_src: bool) -> Result<String, String> {
-    let expect: Expect = serde_json::from_str(&std::fs::read_to_string(dir.join("expect.json")).unwrap()).unwrap();
-    let snaps = parse::load(&inputs, &parse::Options::default()).map_err(|e| format!("{}: {e}", expect.name))?;
-    let src = if with_src { source_dir(&expect.name).into_iter().collect() } else { vec![] };
+    let expect: Expect =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expect.json")).unwrap()).unwrap();
+    let snaps = parse::load(&inputs, &parse::Options::default())
+        .map_err(|e| format!("{}: {e}", expect.name))?;
+    let src = if with_src {
+        source_dir(&expect.name).into_iter().collect()
+    } else {
+        vec![]
+    };
     let d = diagnose::diagnose(&snaps, &diagnose::Options { src });
-    let serious: Vec<_> = d.findings.iter().filter(|f| f.severity >= Severity::Warning).collect();
+    let serious: Vec<_> = d
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .collect();
     if expect.healthy {
         return match serious.first() {
             None => Ok(format!("{}: healthy, no warning", expect.name)),
-            Some(f) => Err(format!("{}: healthy control, but got {} {}: {}", expect.name, f.severity.name(), f.kind, f.title)),
+            Some(f) => Err(format!(
+                "{}: healthy control, but got {} {}: {}",
+                expect.name,
+                f.severity.name(),
+                f.kind,
+                f.title
+            )),
         };
     }
     let want = expect.top_kind.clone().unwrap_or_default();
     let Some(top) = serious.first() else {
-        return Err(format!("{}: expected {want}, got no warning or critical finding ({} findings)", expect.name, d.findings.len()));
+        return Err(format!(
+            "{}: expected {want}, got no warning or critical finding ({} findings)",
+            expect.name,
+            d.findings.len()
+        ));
     };
     if top.kind != want && !expect.also_acceptable_kinds.iter().any(|k| k == top.kind) {
-        return Err(format!("{}: expected {want}, got {} — {}", expect.name, top.kind, top.title));
+        return Err(format!(
+            "{}: expected {want}, got {} — {}",
+            expect.name, top.kind, top.title
+        ));
     }
     let roots: Vec<&str> = top.root.iter().map(|r| r.function.as_str()).collect();
     // Without source, a root function that appears on no stack at all (a function that
     // returned without unlocking, say) cannot be named; it can with --src.
-    let visible = |f: &str| snaps.iter().any(|s| s.stacks.iter().any(|st| st.frames.iter().any(|fr| &*fr.function == f)));
-    if let Some(rf) = expect.root_function.as_ref().filter(|rf| with_src || visible(rf)) {
+    let visible = |f: &str| {
+        snaps.iter().any(|s| {
+            s.stacks
+                .iter()
+                .any(|st| st.frames.iter().any(|fr| &*fr.function == f))
+        })
+    };
+    if let Some(rf) = expect
+        .root_function
+        .as_ref()
+        .filter(|rf| with_src || visible(rf))
+    {
         if !roots.contains(&rf.as_str()) {
-            return Err(format!("{}: {} found, but root {:?} does not name {rf}", expect.name, top.kind, roots));
+            return Err(format!(
+                "{}: {} found, but root {:?} does not name {rf}",
+                expect.name, top.kind, roots
+            ));
         }
     }
-    Ok(format!("{}: {} naming {:?}", expect.name, top.kind, roots.first()))
+    Ok(format!(
+        "{}: {} naming {:?}",
+        expect.name,
+        top.kind,
+        roots.first()
+    ))
 }
 
 fn run_all(inputs_of: impl Fn(&Path) -> Vec<String>, with_src: bool) {
@@ -85,7 +137,13 @@ fn run_all(inputs_of: impl Fn(&Path) -> Vec<String>, with_src: bool) {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} scenarios misdiagnosed:\n{}", failures.len(), dirs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios misdiagnosed:\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n")
+    );
 }
 
 /// The whole bundle (dumps, socket table, series) with the program's source.

@@ -18,7 +18,7 @@ pub mod waits;
 
 use serde::Serialize;
 
-pub use detectors::{DETECTORS, Detector};
+pub use detectors::{DETECTORS, Detector, by_kind, docs_markdown};
 pub use finding::{Finding, FrameRef, Resource, Severity, SourceSnippet, Victim};
 
 use crate::model::{Format, Snapshot};
@@ -40,7 +40,11 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// Folds `primary` into facts and infers lock holders.
-    pub fn new(primary: &'a Snapshot, sockets: Vec<&'a crate::model::Socket>, series: Option<series::SeriesFacts>) -> Context<'a> {
+    pub fn new(
+        primary: &'a Snapshot,
+        sockets: Vec<&'a crate::model::Socket>,
+        series: Option<series::SeriesFacts>,
+    ) -> Context<'a> {
         let facts = facts::Facts::build(primary, sockets, series);
         let locks = locks::LockGraph::build(&facts);
         Context { facts, locks }

@@ -33,6 +33,10 @@ impl Detector for ChanRecvNoSender {
         "goroutines blocked receiving where nothing will send or close (leaked workers, forgotten close)"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("chan_recv_no_sender.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut out = Vec::new();

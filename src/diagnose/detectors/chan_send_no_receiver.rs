@@ -137,6 +137,10 @@ impl Detector for ChanSendNoReceiver {
         "goroutines blocked sending where nothing will receive (consumer exited, notify channel abandoned)"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("chan_send_no_receiver.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         // Group senders by sending site (and channel, when known).

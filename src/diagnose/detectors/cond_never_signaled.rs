@@ -30,6 +30,10 @@ impl Detector for CondNeverSignaled {
         "sync.Cond.Wait with no one left to Signal or Broadcast"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("cond_never_signaled.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut out = Vec::new();

@@ -29,6 +29,10 @@ impl Detector for GlobalDeadlock {
         "every goroutine is blocked (the runtime's \"all goroutines are asleep\")"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("global_deadlock.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let said = facts.snap.preamble.iter().find(|p| {

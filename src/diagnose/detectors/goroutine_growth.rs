@@ -30,6 +30,10 @@ impl Detector for GoroutineGrowth {
         "across a series, goroutines at one creation site or stack keep growing and none finish"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("goroutine_growth.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let Some(series) = &cx.facts.series else {
             return vec![];

@@ -33,6 +33,10 @@ impl Detector for IoWithoutDeadline {
         "goroutines blocked for a long time in network I/O or dial with no timeout"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("io_without_deadline.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut by_site: AHashMap<(String, u32), Vec<usize>> = AHashMap::new();

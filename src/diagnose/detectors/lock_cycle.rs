@@ -35,6 +35,10 @@ impl Detector for LockCycle {
         "goroutines wait for each other's locks (AB-BA, re-locking a held mutex, recursive RLock behind a pending Lock)"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("lock_cycle.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut out = Vec::new();

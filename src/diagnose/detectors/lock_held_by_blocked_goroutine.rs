@@ -31,6 +31,10 @@ impl Detector for LockHeldByBlocked {
         "the lock's holder is alive but itself blocked (on a channel, another lock, I/O, a sync.Once)"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("lock_held_by_blocked_goroutine.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut out = Vec::new();

@@ -29,6 +29,10 @@ impl Detector for LockNeverReleased {
         "goroutines wait on one mutex/rwmutex and no live goroutine appears to hold it: some path returned without Unlock"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("lock_never_released.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut out = Vec::new();

@@ -26,6 +26,55 @@ pub trait Detector: Sync {
     fn summary(&self) -> &'static str;
     /// Its findings (none on a healthy process).
     fn check(&self, cx: &Context) -> Vec<Finding>;
+    /// The text of its own source file (the docs are read from its opening comment).
+    fn source(&self) -> &'static str;
+    /// What it detects, why it hangs, an example and the fix: the opening `//!` comment of
+    /// its file, as Markdown.
+    fn doc(&self) -> String {
+        module_doc(self.source())
+    }
+}
+
+/// The leading `//!` lines of a Rust source file, without the markers.
+pub fn module_doc(src: &str) -> String {
+    let mut out = String::new();
+    for line in src.lines() {
+        let Some(rest) = line.strip_prefix("//!") else {
+            break;
+        };
+        out.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+        out.push('\n');
+    }
+    out
+}
+
+/// The detector of `kind`.
+pub fn by_kind(kind: &str) -> Option<&'static dyn Detector> {
+    DETECTORS.iter().copied().find(|d| d.kind() == kind)
+}
+
+/// All detector docs as one Markdown document (what `docs/detectors.md` holds).
+pub fn docs_markdown() -> String {
+    let mut out = String::from(
+        "# Finding kinds\n\nGenerated from the detectors' sources (`src/diagnose/detectors/`); `hangdoc explain KIND` prints one.\n\n| kind | what it means |\n|---|---|\n",
+    );
+    for d in DETECTORS {
+        out.push_str(&format!("| `{}` | {} |\n", d.kind(), d.summary()));
+    }
+    for d in DETECTORS {
+        out.push_str(&format!("\n## `{}`\n\n", d.kind()));
+        let doc = d.doc();
+        // Skip the first line (the kind itself) and the blank after it.
+        out.push_str(
+            doc.lines()
+                .skip_while(|l| l.trim().starts_with('`') || l.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim_end(),
+        );
+        out.push('\n');
+    }
+    out
 }
 
 /// Every detector, in the order of the contract's table.

@@ -32,6 +32,10 @@ impl Detector for PoolExhaustedLeak {
         "goroutines wait for a pooled resource and no holder is visible: the resources leaked"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("pool_exhausted_leak.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut out = Vec::new();

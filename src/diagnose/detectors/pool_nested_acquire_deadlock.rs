@@ -31,6 +31,10 @@ impl Detector for PoolNestedAcquire {
         "the pool's holders are themselves waiting for a second resource from the same pool"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("pool_nested_acquire_deadlock.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut out = Vec::new();

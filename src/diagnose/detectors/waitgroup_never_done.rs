@@ -29,6 +29,10 @@ impl Detector for WaitGroupNeverDone {
         "WaitGroup.Wait can never return: the goroutines that should call Done are gone or blocked"
     }
 
+    fn source(&self) -> &'static str {
+        include_str!("waitgroup_never_done.rs")
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let facts = &cx.facts;
         let mut out = Vec::new();
