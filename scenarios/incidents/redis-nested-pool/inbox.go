@@ -21,12 +21,19 @@ func (s *InboxStore) ListUnacked(user string) ([]string, error) {
 	}
 	var out []string
 	for _, id := range ids {
+		expired, err := redis.Bool(c.Do("SISMEMBER", "expired:"+user, id))
+		if err != nil {
+			return out, err
+		}
 		// BUG: the helpers take a second connection from the pool while c is still held.
-		body, err := s.Message(id)
-		if err == redis.ErrNil {
+		if expired {
 			if err := s.DropMessage(user, id); err != nil {
 				return out, err
 			}
+			continue
+		}
+		body, err := s.Message(id)
+		if err == redis.ErrNil {
 			continue
 		}
 		if err != nil {
@@ -44,8 +51,8 @@ func (s *InboxStore) Message(id string) (string, error) {
 	return redis.String(c.Do("GET", "msg:"+id))
 }
 
-// DropMessage removes an expired message from a user's pending list and re-queues it at the
-// end for a later delivery attempt.
+// DropMessage moves an expired message to the end of a user's pending list, where a later
+// sweep archives it.
 func (s *InboxStore) DropMessage(user, id string) error {
 	c := s.pool.Get()
 	defer c.Close()
@@ -56,13 +63,13 @@ func (s *InboxStore) DropMessage(user, id string) error {
 	return err
 }
 
-// seed creates users' pending lists; every other message has expired (no body).
+// seed creates users' pending lists; every other message has expired.
 func (s *InboxStore) seed(users, perUser int) error {
 	c := s.pool.Get()
 	defer c.Close()
 	for u := 1; u <= users; u++ {
 		key := fmt.Sprintf("unacked:u%d", u)
-		if err := c.Send("DEL", key); err != nil {
+		if err := c.Send("DEL", key, "expired:u"+strconv.Itoa(u)); err != nil {
 			return err
 		}
 		for i := range perUser {
@@ -70,10 +77,12 @@ func (s *InboxStore) seed(users, perUser int) error {
 			if err := c.Send("RPUSH", key, id); err != nil {
 				return err
 			}
-			if i%2 == 0 {
+			if (i+u)%2 == 0 {
 				if err := c.Send("SET", "msg:"+id, "notification "+id); err != nil {
 					return err
 				}
+			} else if err := c.Send("SADD", "expired:u"+strconv.Itoa(u), id); err != nil {
+				return err
 			}
 		}
 	}
