@@ -343,7 +343,10 @@ def go_version() -> str:
 
 
 def build(sc: Scenario, bindir: str) -> str:
-    out = os.path.join(bindir, f"{sc.family}-{sc.name}")
+    # The binary's name is what ss shows as the process: a neutral service name from
+    # expect.json's "process_name", never the scenario's (which describes the bug).
+    out = os.path.join(bindir, f"{sc.family}-{sc.name}", sc.expect.get("process_name") or "service")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
     cmd = ["go", "build", "-trimpath", "-o", out, "./" + sc.name]
     log(f"building {sc.family}/{sc.name}")
     r = run(cmd, 900, cwd=sc.family_dir)

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"os"
@@ -130,7 +131,7 @@ func startBroker() string {
 }
 
 // runBroker is the broker process: it accepts publishers and, when a client asks to close,
-// drops the connection without confirming (as a broker being failed over does).
+// ends the connection from its side without confirming (as a broker being failed over does).
 func runBroker(args []string) {
 	ln, err := net.Listen("tcp", args[0])
 	if err != nil {
@@ -155,7 +156,12 @@ func runBroker(args []string) {
 			r := bufio.NewScanner(c)
 			for r.Scan() {
 				if strings.HasPrefix(r.Text(), "CLOSE") {
+					// End our side without a CLOSE-OK, then keep draining what the client sends.
 					time.Sleep(200 * time.Millisecond)
+					if tc, ok := c.(*net.TCPConn); ok {
+						_ = tc.CloseWrite()
+					}
+					_, _ = io.Copy(io.Discard, c)
 					return
 				}
 			}
