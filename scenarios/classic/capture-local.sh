@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Captures the classic scenarios' fixtures by the scenario protocol, for use
-# until (or alongside) the shared capture script.
+# Captures the classic scenarios' fixtures by the scenario protocol: a shell
+# equivalent of scenarios/capture.py for this family, which needs no servers.
 #
 #   scenarios/classic/capture-local.sh [--out DIR] [NAME...]
 #
