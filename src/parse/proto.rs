@@ -89,39 +89,46 @@ fn profile_field(buf: &[u8]) -> (Field, u64) {
 }
 
 /// `Some(true)` when `head` is the start of a pprof `Profile` message: every top-level field
-/// has a `Profile` field number and wire type, and a leading `sample_type` decodes.
+/// has a `Profile` field number and wire type, the value types decode, and a sample type
+/// is among them. (The runtime writes `period_type` and `period` first, and interleaves
+/// locations and functions, so field order proves nothing.)
 pub fn sniff(head: &[u8]) -> Option<bool> {
-    if head.is_empty() {
-        return Some(false);
-    }
     let mut pos = 0;
-    let mut whole = 0;
+    let mut sample_type = false;
     while pos < head.len() {
         match profile_field(&head[pos..]) {
             (Field::Whole(n), field) => {
-                if field == 1 && pb::ValueType::decode(value_of(&head[pos..pos + n])).is_err() {
+                if (field == 1 || field == 11) && !is_value_type(value_of(&head[pos..pos + n])) {
                     return Some(false);
                 }
-                if whole == 0 && field != 1 && field != 2 {
-                    // Writers start with sample_type (or samples when it is absent).
-                    return Some(false);
-                }
-                whole += 1;
+                sample_type |= field == 1;
                 pos += n;
             }
-            (Field::Cut, _) => {
-                return if head.len() < super::HEAD_LEN {
-                    Some(false)
-                } else if whole > 0 {
-                    Some(true)
-                } else {
-                    None
-                };
-            }
-            (Field::Bad, _) => return Some(false),
+            // The head ends inside a field: of a larger input, or of a profile cut short
+            // (which parse reads as far as it is whole).
+            (Field::Cut, _) if sample_type => return Some(true),
+            (Field::Cut, _) if head.len() >= super::HEAD_LEN => return None,
+            (Field::Cut | Field::Bad, _) => return Some(false),
         }
     }
-    Some(whole > 0)
+    Some(sample_type)
+}
+
+/// True when `buf` is a `ValueType`: only varint fields.
+fn is_value_type(mut buf: &[u8]) -> bool {
+    while !buf.is_empty() {
+        let Some((tag, n)) = varint(buf) else {
+            return false;
+        };
+        if tag & 7 != 0 || tag >> 3 == 0 {
+            return false;
+        }
+        let Some((_, m)) = varint(&buf[n..]) else {
+            return false;
+        };
+        buf = &buf[n + m..];
+    }
+    true
 }
 
 /// The payload of a length-delimited field whose whole encoding is `field`.
@@ -174,10 +181,35 @@ pub fn parse(
         line: 0,
         message: format!("not a readable pprof profile ({e})"),
     })?;
+    let max_ref = max_string_ref(&profile);
+    if !warnings.is_empty() && max_ref >= profile.string_table.len() as i64 {
+        return Err(ParseError::Malformed {
+            source_name: source.into(),
+            line: 0,
+            message: format!(
+                "the pprof profile was cut short after {} bytes, before the end of its string table: functions and labels cannot be named; fetch it again",
+                bytes.len()
+            ),
+        });
+    }
     let mut snap = convert(&profile, source, opts)?;
     warnings.append(&mut snap.warnings);
     snap.warnings = warnings;
     Ok(snap)
+}
+
+/// The largest string table index the profile refers to for names, labels and types.
+fn max_string_ref(p: &pb::Profile) -> i64 {
+    let types = p.sample_type.iter().flat_map(|t| [t.r#type, t.unit]);
+    let funcs = p
+        .function
+        .iter()
+        .flat_map(|f| [f.name, f.system_name, f.filename]);
+    let labels = p
+        .sample
+        .iter()
+        .flat_map(|s| s.label.iter().flat_map(|l| [l.key, l.str, l.num_unit]));
+    types.chain(funcs).chain(labels).max().unwrap_or(0)
 }
 
 /// The length of the leading run of well-formed top-level fields.
@@ -192,21 +224,23 @@ fn whole_fields_len(bytes: &[u8]) -> usize {
     pos
 }
 
-/// Reads a profile from a string table index, tolerating bad indices.
-struct Strings<'a>(&'a [Vec<u8>]);
+/// The string table, tolerating bad indices (they read as empty and are counted).
+struct Strings<'a>(&'a [Vec<u8>], std::cell::Cell<u64>);
 
 impl Strings<'_> {
     fn get(&self, i: i64) -> String {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| self.0.get(i))
-            .map(|s| String::from_utf8_lossy(s).into_owned())
-            .unwrap_or_default()
+        match usize::try_from(i).ok().and_then(|i| self.0.get(i)) {
+            Some(s) => String::from_utf8_lossy(s).into_owned(),
+            None => {
+                self.1.set(self.1.get() + 1);
+                String::new()
+            }
+        }
     }
 }
 
 fn convert(p: &pb::Profile, source: &str, opts: &Options) -> Result<Snapshot, ParseError> {
-    let strings = Strings(&p.string_table);
+    let strings = Strings(&p.string_table, Default::default());
     let types: Vec<String> = p
         .sample_type
         .iter()
@@ -329,6 +363,15 @@ fn convert(p: &pb::Profile, source: &str, opts: &Options) -> Result<Snapshot, Pa
             message: format!(
                 "{missing_values} samples have no {} value; counted as 0",
                 types[vi]
+            ),
+        });
+    }
+    if strings.1.get() > 0 {
+        b.snap().warnings.push(Warning {
+            line: None,
+            message: format!(
+                "{} names or labels refer past the end of the string table; they read as empty",
+                strings.1.get()
             ),
         });
     }
@@ -518,7 +561,10 @@ mod tests {
         assert_eq!(s.taken_at, None);
         assert!(s.warnings.iter().any(|w| w.message.contains("cut short")));
         let e = read(vec![0x0a, 0x05, 0x08]).unwrap_err().to_string();
-        assert!(e.starts_with("p.pb: "), "{e}");
+        assert!(
+            e.starts_with("p.pb:0: the pprof profile was cut short"),
+            "{e}"
+        );
     }
 
     #[test]
