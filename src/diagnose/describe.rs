@@ -31,6 +31,15 @@ pub fn goroutines(n: u64) -> String {
     }
 }
 
+/// "1 goroutine waits" / "3 goroutines wait": `n` goroutines and the verb agreeing with it.
+pub fn n_verb(n: u64, singular: &str, plural: &str) -> String {
+    format!(
+        "{} {}",
+        goroutines(n),
+        if n == 1 { singular } else { plural }
+    )
+}
+
 /// ", for up to 6776 minutes" or "".
 pub fn waited(b: &Blob) -> String {
     match b.max_wait {

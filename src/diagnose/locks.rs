@@ -208,7 +208,11 @@ fn infer_holders(facts: &Facts, lock: &LockObj) -> Vec<Holder> {
                 .iter()
                 .position(|f| &*f.function == "sync.(*Once).doSlow")
             {
-                let confirmed = addr.is_some_and(|a| b.has_word(i, a));
+                // The doSlow word itself is often stale (`?`); the holder then shows the Once's
+                // owner (the struct it is a field of) in one of its frames.
+                let confirmed = addr.is_some_and(|a| {
+                    b.has_word(i, a) || b.words.iter().flatten().any(|&w| w <= a && a - w < 4096)
+                });
                 if confirmed
                     || (!b.has_args || addr.is_none()) && same_once_caller(facts, lock, bi, i)
                 {

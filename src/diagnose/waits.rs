@@ -100,10 +100,13 @@ pub struct Wait {
     pub lib_frame: Option<usize>,
 }
 
-/// Parses the first word of an argument list (`0xc000771900, 0x0` → 0xc000771900).
-pub fn first_word(args: &str) -> Option<u64> {
+/// The first word of an argument list, only when printed exactly: a `?` marks a word read
+/// from a spill slot that may be stale, never good enough to name an object.
+pub fn first_exact_word(args: &str) -> Option<u64> {
     let w = args.split([',', '{', '}', ' ']).find(|s| !s.is_empty())?;
-    let w = w.trim_end_matches('?');
+    if w.ends_with('?') {
+        return None;
+    }
     u64::from_str_radix(w.strip_prefix("0x")?, 16).ok()
 }
 
@@ -145,7 +148,7 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
                     w.kind = WaitKind::PoolAcquire;
                     w.entry = Some(e);
                     w.lib_frame = Some(i);
-                    w.object = arg(i).and_then(first_word);
+                    w.object = arg(i).and_then(first_exact_word);
                     return w;
                 }
                 Role::Idle if reason.is_blocked() => {
@@ -185,7 +188,7 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
     }
     for (i, f) in frames[..sync_end].iter().enumerate() {
         let name = &*f.function;
-        let a = arg(i).and_then(first_word);
+        let a = arg(i).and_then(first_exact_word);
         let (k, obj) = match name {
             "sync.(*RWMutex).RLock" => (Some(WaitKind::RwRead), a),
             "sync.(*RWMutex).Lock" => (Some(WaitKind::RwWrite), a),
@@ -235,7 +238,10 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
             || matches!(reason, WaitReason::MutexLock | WaitReason::Semacquire)
         {
             w.kind = WaitKind::Once;
-            w.object = arg(oi).and_then(first_word);
+            // A Once is `{done uint32; m Mutex}`: its mutex sits 4 bytes in.
+            w.object = arg(oi)
+                .and_then(first_exact_word)
+                .or(object.map(|m| m.wrapping_sub(4)));
             w.lib_frame = Some(oi);
             w.site = frames[oi..]
                 .iter()
@@ -275,7 +281,7 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
                     | "runtime.chansend"
                     | "runtime.chanrecv"
             )
-            .then(|| arg(i).and_then(first_word))
+            .then(|| arg(i).and_then(first_exact_word))
             .flatten()
         })
     };
@@ -288,9 +294,9 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
             w.object = chan_obj();
             WaitKind::ChanRecv
         }
-        WaitReason::ChanSendNil | WaitReason::ChanReceiveNil | WaitReason::SelectNoCases => {
-            WaitKind::Forever
-        }
+        WaitReason::ChanSendNil | WaitReason::ChanReceiveNil => WaitKind::Forever,
+        // `select {}` is how programs park a goroutine on purpose (main after starting servers).
+        WaitReason::SelectNoCases => WaitKind::Idle,
         WaitReason::Select => WaitKind::Select,
         WaitReason::IoWait => WaitKind::NetIo,
         WaitReason::Sleep => WaitKind::Sleep,
@@ -366,7 +372,7 @@ mod tests {
             "main.main",
         ]);
         let args: Vec<Box<str>> = vec![
-            "0xc000771904, 0x0".into(),
+            "0xc000771904?, 0x0".into(),
             "0xc000771900".into(),
             "0xc000771800".into(),
             "".into(),
@@ -414,7 +420,7 @@ mod tests {
             "0xc00001".into(),
             "0xc0000a0004".into(),
             "...".into(),
-            "0xc0000a0000, 0xc0000b0000".into(),
+            "0xc0000a0000?, 0xc0000b0000".into(),
             "...".into(),
             "0xc0000a0000".into(),
         ];

@@ -196,8 +196,8 @@ impl Detector for ChanSendNoReceiver {
                     .filter(|e| e.role == crate::knowledge::Role::AsyncHandoff)
             });
             let mut evidence = vec![format!(
-                "{} are blocked sending on {} in {}",
-                describe::goroutines(n),
+                "{} blocked sending on {} in {}",
+                describe::n_verb(n, "is", "are"),
                 if nil_chan {
                     "a nil channel".to_string()
                 } else if object != 0 {

@@ -84,7 +84,9 @@ impl Detector for CondNeverSignaled {
             kind: self.kind(),
             severity: if stuck { Severity::Critical } else { Severity::Warning },
             confidence: if stuck && signalers == 0 { 0.8 } else { 0.5 },
-            title: format!("{} wait on a sync.Cond that nothing will signal", describe::goroutines(n)),
+            title: format!(
+                    "{} on a sync.Cond that nothing will signal",
+                    describe::n_verb(n, "waits", "wait")),
             goroutines: n,
             root: site.iter().map(frame_ref).collect(),
             victims: describe::victims(facts, &waiters),

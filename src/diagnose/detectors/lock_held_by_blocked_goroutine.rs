@@ -88,8 +88,8 @@ impl Detector for LockHeldByBlocked {
                 .map(|i| format!("goroutine {i}"))
                 .unwrap_or_else(|| "a goroutine".into());
             let mut evidence = vec![format!(
-                "{} wait for the {what}{}",
-                describe::goroutines(lock.waiting),
+                "{} for the {what}{}",
+                describe::n_verb(lock.waiting, "waits", "wait"),
                 match lock.key {
                     LockKey::Addr(a) => format!(" at {}", describe::hex(a)),
                     LockKey::Site(..) => String::new(),
@@ -124,8 +124,8 @@ impl Detector for LockHeldByBlocked {
                 },
                 confidence: if h.confirmed { 0.85 } else { 0.6 },
                 title: format!(
-                    "{} wait for a {what} held by {holder_id}, which is itself {}",
-                    describe::goroutines(lock.waiting),
+                    "{} for a {what} held by {holder_id}, which is itself {}",
+                    describe::n_verb(lock.waiting, "waits", "wait"),
                     hb.wait.kind.phrase()
                 ),
                 goroutines: lock.waiting + hb.count,

@@ -75,8 +75,8 @@ impl Detector for LockNeverReleased {
                 LockKey::Site(..) => None,
             };
             let mut evidence = vec![format!(
-                "{} wait to lock the same {what}{}, from {}",
-                describe::goroutines(lock.waiting),
+                "{} to lock the same {what}{}, from {}",
+                describe::n_verb(lock.waiting, "waits", "wait"),
                 address
                     .as_ref()
                     .map(|a| format!(" ({a})"))
@@ -105,8 +105,8 @@ impl Detector for LockNeverReleased {
                 severity,
                 confidence,
                 title: format!(
-                    "{} wait for a {what} that nothing holds: a path returned without Unlock",
-                    describe::goroutines(lock.waiting)
+                    "{} for a {what} that nothing holds: a path returned without Unlock",
+                    describe::n_verb(lock.waiting, "waits", "wait")
                 ),
                 goroutines: lock.waiting,
                 root,

@@ -57,8 +57,8 @@ impl Detector for PoolExhaustedLeak {
                 }
             }
             let mut evidence = vec![format!(
-                "{} wait for the {}{}, and no goroutine is using one of its resources",
-                describe::goroutines(p.waiting),
+                "{} for the {}{}, and no goroutine is using one of its resources",
+                describe::n_verb(p.waiting, "waits", "wait"),
                 p.entry.resource,
                 p.object
                     .map(|o| format!(" at {}", describe::hex(o)))
@@ -81,7 +81,9 @@ impl Detector for PoolExhaustedLeak {
                 kind: self.kind(),
                 severity: sev,
                 confidence: conf,
-                title: format!("{} wait for the {}, which is drained: resources were taken and never returned", describe::goroutines(p.waiting), p.entry.resource),
+                title: format!(
+                    "{} for the {}, which is drained: resources were taken and never returned",
+                    describe::n_verb(p.waiting, "waits", "wait"), p.entry.resource),
                 goroutines: p.waiting,
                 root,
                 victims: describe::victims(facts, &p.waiters),

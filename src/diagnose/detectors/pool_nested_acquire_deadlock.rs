@@ -61,8 +61,8 @@ impl Detector for PoolNestedAcquire {
                     v
                 });
             let mut evidence = vec![format!(
-                "{} wait for the {} from inside {}, which already took one from the same pool (it is where other goroutines acquire)",
-                describe::goroutines(nested_count),
+                "{} for the {} from inside {}, which already took one from the same pool (it is where other goroutines acquire)",
+                describe::n_verb(nested_count, "waits", "wait"),
                 p.entry.resource,
                 root.iter()
                     .map(|r| r.function.as_str())
@@ -71,8 +71,8 @@ impl Detector for PoolNestedAcquire {
             )];
             if p.nested_by == Some("socket count") {
                 evidence[0] = format!(
-                    "{} wait for the {} from inside {}, as many as there are open connections",
-                    describe::goroutines(nested_count),
+                    "{} for the {} from inside {}, as many as there are open connections",
+                    describe::n_verb(nested_count, "waits", "wait"),
                     p.entry.resource,
                     root.iter()
                         .map(|r| r.function.as_str())

@@ -94,9 +94,13 @@ impl Detector for WaitGroupNeverDone {
                 severity: if stuck { Severity::Critical } else { Severity::Warning },
                 confidence: if children.is_empty() && parent_ids_known { 0.8 } else { 0.6 },
                 title: if children.is_empty() {
-                    format!("{} wait on a WaitGroup whose workers have all exited: a Done is missing", describe::goroutines(w.count))
+                    format!(
+                    "{} on a WaitGroup whose workers have all exited: a Done is missing",
+                    describe::n_verb(w.count, "waits", "wait"))
                 } else {
-                    format!("{} wait on a WaitGroup whose workers are blocked", describe::goroutines(w.count))
+                    format!(
+                    "{} on a WaitGroup whose workers are blocked",
+                    describe::n_verb(w.count, "waits", "wait"))
                 },
                 goroutines: describe::count(facts, &all),
                 root,
