@@ -1,8 +1,9 @@
 //! The command line: clap types, and one function per subcommand that turns flags into
-//! library calls.
+//! library calls. It lives in the library so that each subcommand can sit in its own file
+//! under `src/cli/` and reach the whole crate; `src/main.rs` only calls [`run`].
 //!
-//! To add a subcommand: a variant of [`Command`] holding its `Args` struct, and a function
-//! called from [`run`].
+//! To add a subcommand: a variant of [`Command`] holding its `Args` struct, and an arm in
+//! [`run`] calling its function.
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -12,9 +13,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
-use hangdoc::model::{GroupLevel, Snapshot, group};
-use hangdoc::parse::{self, Options};
-use hangdoc::report::{self, Filter, StacksInput};
+use crate::model::{Format, GroupLevel, Snapshot, group};
+use crate::parse::{self, Options};
+use crate::report::stacks::{self as stacks_text, Filter, StacksInput, TextOptions};
+use crate::report::stacks_json;
 
 /// Tells why a Go service is stuck, from its goroutine dumps and socket tables.
 #[derive(Debug, Parser)]
@@ -153,7 +155,7 @@ fn stacks(args: StacksArgs) -> Result<ExitCode> {
     let no_goroutines = |s: &Snapshot| s.goroutines.is_empty() && s.records.is_empty();
     if snaps.iter().all(no_goroutines) {
         let s = &snaps[0];
-        if s.format == Some(hangdoc::model::Format::Sockets) {
+        if s.format == Some(Format::Sockets) {
             bail!(
                 "{}: a socket table ({} TCP sockets) holds no goroutines; `hangdoc stacks` lists goroutine dumps (give it a dump, or both)",
                 s.source,
@@ -192,11 +194,11 @@ fn stacks(args: StacksArgs) -> Result<ExitCode> {
         None => Box::new(BufWriter::new(io::stdout().lock())),
     };
     match args.format {
-        StacksFormat::Json => report::json::write_stacks(&mut out, &inputs)?,
-        StacksFormat::Text => report::stacks::write_stacks(
+        StacksFormat::Json => stacks_json::write_stacks(&mut out, &inputs)?,
+        StacksFormat::Text => stacks_text::write_stacks(
             &mut out,
             &inputs,
-            report::stacks::TextOptions {
+            TextOptions {
                 full: args.full,
                 color,
             },

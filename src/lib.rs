@@ -5,6 +5,7 @@
 //! The pipeline reads one way: [`parse`] turns bytes into the [`model`]; `diagnose` turns
 //! snapshots into findings; `report` writes them. Nothing downstream knows a format.
 
+pub mod cli;
 pub mod model;
 pub mod parse;
 pub mod report;

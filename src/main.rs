@@ -2,12 +2,11 @@
 //! status (0 fine, 1 a `--fail-on` threshold tripped, 2 error). A closed output pipe
 //! (`hangdoc stacks dump.txt | head`) is not an error.
 
-mod cli;
-
 use std::io;
 use std::process::ExitCode;
 
 use clap::Parser;
+use hangdoc::cli;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();

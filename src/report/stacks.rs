@@ -11,8 +11,66 @@
 
 use std::io::{self, Write};
 
-use super::{StacksInput, short_path};
+use regex::Regex;
+
+use super::paths::short_path;
 use crate::model::{Group, Snapshot, WaitReason};
+
+/// Which groups a stacks report shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Keep groups whose raw state text (`chan send`, `IO wait`) matches. Groups of formats
+    /// that record no state never match.
+    pub state: Option<Regex>,
+    /// Keep groups with a frame whose function, or `file:line`, matches.
+    pub frame: Option<Regex>,
+    /// Keep groups of at least this many goroutines.
+    pub min_count: u64,
+}
+
+impl Filter {
+    /// True when `group` of `snap` passes every condition.
+    pub fn keep(&self, snap: &Snapshot, group: &Group) -> bool {
+        if group.count < self.min_count {
+            return false;
+        }
+        if let Some(re) = &self.state {
+            if group.state.raw.is_empty() || !re.is_match(&group.state.raw) {
+                return false;
+            }
+        }
+        if let Some(re) = &self.frame {
+            let Some(stack) = snap.stacks.get(group.stack as usize) else {
+                return false;
+            };
+            let hit = stack.frames.iter().any(|f| {
+                re.is_match(&f.function) || re.is_match(&format!("{}:{}", f.file, f.line))
+            });
+            if !hit {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One input's groups, as a stacks report shows them.
+#[derive(Debug, Clone)]
+pub struct StacksInput<'a> {
+    /// The evidence.
+    pub snap: &'a Snapshot,
+    /// Its groups after filtering, largest first.
+    pub groups: Vec<Group>,
+    /// How many groups there were before filtering.
+    pub total_groups: usize,
+}
+
+impl StacksInput<'_> {
+    /// Goroutines in the shown groups.
+    pub fn shown_goroutines(&self) -> u64 {
+        self.groups.iter().map(|g| g.count).sum()
+    }
+}
 
 /// Frames shown per group in the compact form.
 pub const COMPACT_FRAMES: usize = 10;

@@ -1,8 +1,12 @@
 //! Reports of hand-built snapshots (the parsers are tested on real dumps elsewhere).
 
-use super::*;
+use regex::Regex;
+
+use super::paths::short_path;
+use super::stacks::{Filter, StacksInput};
+use super::{stacks, stacks_json as json};
 use crate::model::{
-    Format, GFlags, Goroutine, GroupLevel, NONE, Record, SnapshotBuilder, Stack, group,
+    Format, GFlags, Goroutine, GroupLevel, NONE, Record, Snapshot, SnapshotBuilder, Stack, group,
 };
 
 /// Hand-built: 3 goroutines blocked on a mutex (two waited minutes), 1 in a channel send.

@@ -20,7 +20,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::StacksInput;
+use super::stacks::StacksInput;
 use crate::model::{Frame, Warning};
 
 /// The schema name, `hangdoc.stacks/v1`.
