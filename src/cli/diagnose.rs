@@ -49,14 +49,18 @@ pub struct DiagnoseArgs {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity: use critical, warning or info"))
+    Severity::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a severity: use critical, warning or info"))
 }
 
 /// Runs `diagnose`; returns the exit code.
 pub fn run(a: &DiagnoseArgs) -> anyhow::Result<i32> {
     for s in &a.src {
         if !s.is_dir() {
-            bail!("--src {}: not a directory (give the root of the module or GOPATH tree)", s.display());
+            bail!(
+                "--src {}: not a directory (give the root of the module or GOPATH tree)",
+                s.display()
+            );
         }
     }
     let snaps = parse::load(&a.inputs, &parse::Options::default())?;
@@ -73,10 +77,22 @@ pub fn run(a: &DiagnoseArgs) -> anyhow::Result<i32> {
         "never" => false,
         _ => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100usize).clamp(60, 200);
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100usize)
+        .clamp(60, 200);
     let mut buf: Vec<u8> = Vec::new();
     match a.format {
-        DiagnoseFormat::Text => diagnosis_text::write(&mut buf, &d, &diagnosis_text::TextOptions { style: Style { color }, width, all: a.all })?,
+        DiagnoseFormat::Text => diagnosis_text::write(
+            &mut buf,
+            &d,
+            &diagnosis_text::TextOptions {
+                style: Style { color },
+                width,
+                all: a.all,
+            },
+        )?,
         DiagnoseFormat::Json => diagnosis_json::write(&mut buf, &d)?,
         DiagnoseFormat::Markdown => diagnosis_markdown::write(&mut buf, &d)?,
     }
@@ -84,6 +100,8 @@ pub fn run(a: &DiagnoseArgs) -> anyhow::Result<i32> {
         Some(p) => std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?,
         None => std::io::stdout().write_all(&buf)?,
     }
-    let tripped = a.fail_on.is_some_and(|min| d.findings.iter().any(|f| f.severity >= min));
+    let tripped = a
+        .fail_on
+        .is_some_and(|min| d.findings.iter().any(|f| f.severity >= min));
     Ok(if tripped { 1 } else { 0 })
 }

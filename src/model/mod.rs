@@ -2,12 +2,14 @@
 
 mod builder;
 mod frame;
+pub mod group;
 mod snapshot;
 mod socket;
 mod state;
 
 pub use builder::{DEFAULT_ARGS_BUDGET, SnapshotBuilder};
 pub use frame::{Frame, FuncName};
+pub use group::{Group, GroupLevel, group};
 pub use snapshot::{
     Ancestor, ArgsId, CreatorId, Format, GFlags, Goroutine, Labels, LabelsId, NONE, Record,
     Snapshot, Stack, StackId, StateId, Warning,

@@ -1,0 +1,248 @@
+//! The command line: clap types, and one function per subcommand that turns flags into
+//! library calls. It lives in the library so that each subcommand can sit in its own file
+//! under `src/cli/` and reach the whole crate; `src/main.rs` only calls [`run`].
+//!
+//! To add a subcommand: a variant of [`Command`] holding its `Args` struct, and an arm in
+//! [`run`] calling its function.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use regex::Regex;
+
+mod diagnose;
+
+use crate::model::{Format, GroupLevel, Snapshot, group};
+use crate::parse::{self, Options};
+use crate::report::stacks::{self as stacks_text, Filter, StacksInput, TextOptions};
+use crate::report::stacks_json;
+
+/// Tells why a Go service is stuck, from its goroutine dumps and socket tables.
+#[derive(Debug, Parser)]
+#[command(name = "hangdoc", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Name the root cause, the victims and the line to fix (the main job).
+    Diagnose(diagnose::DiagnoseArgs),
+    /// Explain a finding kind: what it detects, why it hangs, an example, the fix.
+    Explain(ExplainArgs),
+    /// List goroutines grouped by identical stack, largest group first, with states, counts
+    /// and wait times.
+    Stacks(StacksArgs),
+}
+
+/// Output formats of `stacks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StacksFormat {
+    /// For people.
+    Text,
+    /// The `hangdoc.stacks/v1` document.
+    Json,
+}
+
+/// How alike goroutines must be to share a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// Same function, file and line in every frame, and the same state.
+    Lines,
+    /// Also the same argument words, except those that look like addresses.
+    Pointers,
+    /// Also identical argument words.
+    Exact,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Flags of `hangdoc stacks`.
+#[derive(Debug, Args)]
+pub struct StacksArgs {
+    /// Evidence: files, directories (every file in them) or `-` for standard input.
+    #[arg(required = true, value_name = "EVIDENCE")]
+    pub inputs: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StacksFormat::Text)]
+    pub format: StacksFormat,
+    /// How alike goroutines must be to share a group.
+    #[arg(long = "group", value_enum, default_value_t = GroupBy::Lines)]
+    pub group_by: GroupBy,
+    /// Only groups whose state matches this regular expression (`'chan send'`, `IO wait`,
+    /// `^semacquire$`).
+    #[arg(long, value_name = "REGEX")]
+    pub state: Option<String>,
+    /// Only groups with a frame whose function or `file:line` matches this regular expression.
+    #[arg(long = "match", value_name = "REGEX")]
+    pub frame: Option<String>,
+    /// Only groups of at least N goroutines.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_count: u64,
+    /// Colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Show every frame with its full path (text output).
+    #[arg(long)]
+    pub full: bool,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<String>,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Diagnose(args) => Ok(ExitCode::from(diagnose::run(&args)? as u8)),
+        Command::Explain(args) => explain(args),
+        Command::Stacks(args) => stacks(args),
+    }
+}
+
+/// Flags of `hangdoc explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A finding kind (`lock-cycle`, …); without one, all kinds are listed.
+    pub kind: Option<String>,
+}
+
+fn explain(args: ExplainArgs) -> Result<ExitCode> {
+    use crate::diagnose::{DETECTORS, by_kind};
+    let mut out = io::stdout().lock();
+    match args.kind {
+        None => {
+            for d in DETECTORS {
+                writeln!(out, "{:<32} {}", d.kind(), d.summary())?;
+            }
+        }
+        Some(k) => match by_kind(&k) {
+            Some(d) => write!(out, "{}", d.doc())?,
+            None => bail!(
+                "`{k}` is not a finding kind; the kinds are: {}",
+                DETECTORS
+                    .iter()
+                    .map(|d| d.kind())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn regex(flag: &str, pattern: &Option<String>) -> Result<Option<Regex>> {
+    pattern
+        .as_deref()
+        .map(|p| {
+            Regex::new(p)
+                .with_context(|| format!("--{flag} `{p}` is not a valid regular expression"))
+        })
+        .transpose()
+}
+
+/// Prints a snapshot's warnings to standard error, at most ten of them.
+fn print_warnings(snap: &Snapshot) {
+    const SHOWN: usize = 10;
+    let mut err = io::stderr().lock();
+    for w in snap.warnings.iter().take(SHOWN) {
+        let _ = match w.line {
+            Some(line) => writeln!(err, "warning: {}:{line}: {}", snap.source, w.message),
+            None => writeln!(err, "warning: {}: {}", snap.source, w.message),
+        };
+    }
+    if snap.warnings.len() > SHOWN {
+        let _ = writeln!(
+            err,
+            "warning: {}: {} more warnings (`--format json` lists them all)",
+            snap.source,
+            snap.warnings.len() - SHOWN
+        );
+    }
+}
+
+fn stacks(args: StacksArgs) -> Result<ExitCode> {
+    let filter = Filter {
+        state: regex("state", &args.state)?,
+        frame: regex("match", &args.frame)?,
+        min_count: args.min_count,
+    };
+    let level = match args.group_by {
+        GroupBy::Lines => GroupLevel::Lines,
+        GroupBy::Pointers => GroupLevel::Pointers,
+        GroupBy::Exact => GroupLevel::Exact,
+    };
+    let snaps = parse::load(&args.inputs, &Options::default())?;
+    snaps.iter().for_each(print_warnings);
+    if snaps.is_empty() {
+        bail!("no evidence found in {}", args.inputs.join(", "));
+    }
+    let no_goroutines = |s: &Snapshot| s.goroutines.is_empty() && s.records.is_empty();
+    if snaps.iter().all(no_goroutines) {
+        let s = &snaps[0];
+        if s.format == Some(Format::Sockets) {
+            bail!(
+                "{}: a socket table ({} TCP sockets) holds no goroutines; `hangdoc stacks` lists goroutine dumps (give it a dump, or both)",
+                s.source,
+                s.sockets.len()
+            );
+        }
+        bail!("{}: no goroutines found", s.source);
+    }
+
+    let inputs: Vec<StacksInput> = snaps
+        .iter()
+        .map(|snap| {
+            let all = group(snap, level);
+            let total_groups = all.len();
+            let groups = all.into_iter().filter(|g| filter.keep(snap, g)).collect();
+            StacksInput {
+                snap,
+                groups,
+                total_groups,
+            }
+        })
+        .collect();
+
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {path}"))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    match args.format {
+        StacksFormat::Json => stacks_json::write_stacks(&mut out, &inputs)?,
+        StacksFormat::Text => stacks_text::write_stacks(
+            &mut out,
+            &inputs,
+            TextOptions {
+                full: args.full,
+                color,
+            },
+        )?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
