@@ -2,9 +2,9 @@
 //! healthy control) is diagnosed from its fixture directory, and the top finding must have
 //! the kind and name the root function the scenario's `expect.json` states.
 //!
-//! Layout: `tests/fixtures/scenarios/<name>/` holds `expect.json`, the captured evidence
-//! (`debug2.txt`, `debug1.txt`, `goroutine.pb.gz`, `ss.txt`, `series/NN.txt`), and the
-//! program's source is `scenarios/<family>/<name>/` (given to `--src`).
+//! Layout: `scenarios/<family>/<name>/` is the program, with its `expect.json`; its captured
+//! evidence (`debug2.txt`, `debug1.txt`, `goroutine.pb.gz`, `ss.txt`, `series/NN.txt`) is in
+//! `tests/fixtures/scenarios/<name>/`. The program's directory is given to `--src`.
 
 use std::path::{Path, PathBuf};
 
@@ -26,39 +26,44 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The scenario directories: `HANGDOC_SCENARIO_FIXTURES` (a live capture) or the committed ones.
-fn fixture_dirs() -> Vec<PathBuf> {
+/// (expect.json, fixture directory) for every scenario program under `scenarios/<family>/`;
+/// the fixtures come from `HANGDOC_SCENARIO_FIXTURES` (a live capture) or the committed ones.
+fn scenarios() -> Vec<(PathBuf, PathBuf)> {
     let base = std::env::var_os("HANGDOC_SCENARIO_FIXTURES")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("tests/fixtures/scenarios"));
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.join("expect.json").is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    dirs
-}
-
-fn source_dir(name: &str) -> Option<PathBuf> {
-    let scen = root().join("scenarios");
-    std::fs::read_dir(&scen)
-        .ok()?
+    let mut out = Vec::new();
+    for family in std::fs::read_dir(root().join("scenarios"))
+        .into_iter()
         .flatten()
-        .map(|e| e.path().join(name))
-        .find(|p| p.is_dir())
+        .flatten()
+    {
+        for prog in std::fs::read_dir(family.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let expect = prog.path().join("expect.json");
+            if expect.is_file() {
+                out.push((expect, base.join(prog.file_name())));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
-fn check(dir: &Path, inputs: Vec<String>, with_src: bool) -> Result<String, String> {
+fn source_dir(expect: &Path) -> PathBuf {
+    expect.parent().unwrap().to_path_buf()
+}
+
+fn check(expect_path: &Path, inputs: Vec<String>, with_src: bool) -> Result<String, String> {
     let expect: Expect =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expect.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(expect_path).unwrap()).unwrap();
     let snaps = parse::load(&inputs, &parse::Options::default())
         .map_err(|e| format!("{}: {e}", expect.name))?;
     let src = if with_src {
-        source_dir(&expect.name).into_iter().collect()
+        vec![source_dir(expect_path)]
     } else {
         vec![]
     };
@@ -125,11 +130,19 @@ fn check(dir: &Path, inputs: Vec<String>, with_src: bool) -> Result<String, Stri
 }
 
 fn run_all(inputs_of: impl Fn(&Path) -> Vec<String>, with_src: bool) {
-    let dirs = fixture_dirs();
-    assert!(!dirs.is_empty(), "no scenario fixtures found");
+    let all = scenarios();
+    assert!(!all.is_empty(), "no scenarios found");
     let mut failures = Vec::new();
-    for dir in &dirs {
-        match check(dir, inputs_of(dir), with_src) {
+    for (expect, dir) in &all {
+        if !dir.is_dir() {
+            failures.push(format!(
+                "{}: no captured fixture at {}",
+                expect.display(),
+                dir.display()
+            ));
+            continue;
+        }
+        match check(expect, inputs_of(dir), with_src) {
             Ok(line) => eprintln!("ok   {line}"),
             Err(line) => {
                 eprintln!("FAIL {line}");
@@ -141,7 +154,7 @@ fn run_all(inputs_of: impl Fn(&Path) -> Vec<String>, with_src: bool) {
         failures.is_empty(),
         "{} of {} scenarios misdiagnosed:\n{}",
         failures.len(),
-        dirs.len(),
+        all.len(),
         failures.join("\n")
     );
 }
