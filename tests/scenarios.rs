@@ -107,6 +107,7 @@ fn check(expect_path: &Path, inputs: Vec<String>, with_src: bool) -> Result<Stri
             s.stacks
                 .iter()
                 .any(|st| st.frames.iter().any(|fr| &*fr.function == f))
+                || s.creators.iter().any(|c| &*c.function == f)
         })
     };
     if let Some(rf) = expect

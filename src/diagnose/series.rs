@@ -5,16 +5,19 @@ use std::hash::{Hash, Hasher};
 
 use ahash::{AHashMap, AHashSet, AHasher};
 
+use super::waits::{WaitKind, classify};
 use crate::model::{Frame, Snapshot, Stack};
 
 /// A stack whose goroutine count grows across the series.
 #[derive(Debug, Clone)]
 pub struct Growth {
+    /// The [`growth_key`] of the site.
+    pub key: u64,
     /// The frames of the stack (from the last snapshot).
     pub frames: Vec<Frame>,
     /// The state printed for it in the last snapshot.
     pub state: String,
-    /// The count in each snapshot, oldest first.
+    /// The count at the site in each snapshot, oldest first.
     pub counts: Vec<u64>,
     /// How many goroutines of the first snapshot's group are still there at the end.
     pub persisting: u64,
@@ -61,26 +64,75 @@ pub fn stack_key(stack: &Stack) -> u64 {
     h.finish()
 }
 
-/// Counts per stack key (with a representative frame list, state and creator).
-fn counts(s: &Snapshot) -> AHashMap<u64, (u64, usize, String, Option<Frame>)> {
-    let keys: Vec<u64> = s.stacks.iter().map(stack_key).collect();
-    let mut m: AHashMap<u64, (u64, usize, String, Option<Frame>)> = AHashMap::new();
+/// Where goroutines come from, for growth: the `created by` site when printed (a fixed pool
+/// of workers cannot grow, a per-request spawn can), else the stack itself.
+pub fn growth_key(creator: Option<&Frame>, stack: &Stack) -> u64 {
+    match creator {
+        Some(c) => {
+            let mut h = AHasher::default();
+            c.function.hash(&mut h);
+            c.file.hash(&mut h);
+            c.line.hash(&mut h);
+            h.finish()
+        }
+        None => stack_key(stack),
+    }
+}
+
+/// Per growth key: goroutines parked in a way that can be a hang (not running, not a
+/// server's idle wait), the most common such stack, its state, and the creator.
+#[derive(Default)]
+struct KeyCount {
+    /// All goroutines at the key.
+    total: u64,
+    /// Those parked in a way that can be a hang.
+    count: u64,
+    stacks: AHashMap<usize, u64>,
+    state: String,
+    creator: Option<Frame>,
+}
+
+fn counts(s: &Snapshot) -> AHashMap<u64, KeyCount> {
+    let mut parked: Vec<Option<bool>> = vec![None; s.stacks.len() * s.states.len().max(1)];
+    let mut m: AHashMap<u64, KeyCount> = AHashMap::new();
     for g in &s.goroutines {
-        let e = m.entry(keys[g.stack as usize]).or_insert((
-            0,
-            g.stack as usize,
-            s.state(g).raw.to_string(),
-            s.creator(g).cloned(),
-        ));
-        e.0 += 1;
+        let slot = g.stack as usize * s.states.len().max(1) + g.state as usize;
+        let is_parked = *parked[slot].get_or_insert_with(|| {
+            let k = classify(s.stack(g), s.state(g).reason, None).kind;
+            k.is_blocking() && k != WaitKind::Idle
+        });
+        let e = m.entry(growth_key(s.creator(g), s.stack(g))).or_default();
+        e.total += 1;
+        if !is_parked {
+            continue;
+        }
+        e.count += 1;
+        *e.stacks.entry(g.stack as usize).or_default() += 1;
+        if e.creator.is_none() {
+            e.creator = s.creator(g).cloned();
+            e.state = s.state(g).raw.to_string();
+        }
     }
     for r in &s.records {
-        let e =
-            m.entry(keys[r.stack as usize])
-                .or_insert((0, r.stack as usize, String::new(), None));
-        e.0 += r.count.max(0) as u64;
+        let stack = &s.stacks[r.stack as usize];
+        let k = classify(stack, crate::model::WaitReason::Unknown, None).kind;
+        if !k.is_blocking() || k == WaitKind::Idle {
+            continue;
+        }
+        let e = m.entry(stack_key(stack)).or_default();
+        e.total += r.count.max(0) as u64;
+        e.count += r.count.max(0) as u64;
+        *e.stacks.entry(r.stack as usize).or_default() += r.count.max(0) as u64;
     }
     m
+}
+
+fn top_stack(k: &KeyCount) -> usize {
+    k.stacks
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(s, _)| *s)
+        .unwrap_or(0)
 }
 
 /// Analyses snapshots of one process, oldest first. `None` for fewer than two.
@@ -116,25 +168,32 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
         out.stuck_ids = candidates.into_keys().collect();
     }
 
-    // Growth and disappearance per stack.
+    // Growth per creation site; disappearance per stack.
     let all: Vec<_> = snaps.iter().map(|s| counts(s)).collect();
     let last_counts = &all[all.len() - 1];
-    for (key, (n_last, stack_idx, state, creator)) in last_counts {
-        let series: Vec<u64> = all.iter().map(|m| m.get(key).map_or(0, |e| e.0)).collect();
+    for (key, k) in last_counts {
+        let series: Vec<u64> = all
+            .iter()
+            .map(|m| m.get(key).map_or(0, |e| e.count))
+            .collect();
         let nondecreasing = series.windows(2).all(|w| w[1] >= w[0]);
         let first_n = series[0];
-        if snaps.len() >= 3 && nondecreasing && *n_last >= first_n + (first_n / 5).max(3) {
+        if snaps.len() >= 3 && nondecreasing && k.count >= first_n + (first_n / 5).max(3) {
             let persisting = first
                 .goroutines
                 .iter()
-                .filter(|g| out.stuck_ids.contains(&g.id) && stack_key(first.stack(g)) == *key)
+                .filter(|g| {
+                    out.stuck_ids.contains(&g.id)
+                        && growth_key(first.creator(g), first.stack(g)) == *key
+                })
                 .count() as u64;
             out.growth.push(Growth {
-                frames: last.stacks[*stack_idx].frames.clone(),
-                state: state.clone(),
+                key: *key,
+                frames: last.stacks[top_stack(k)].frames.clone(),
+                state: k.state.clone(),
                 counts: series,
                 persisting,
-                creator: creator.clone(),
+                creator: k.creator.clone(),
             });
         }
     }
@@ -143,12 +202,23 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
         let gb = b.counts[b.counts.len() - 1] - b.counts[0];
         gb.cmp(&ga).then_with(|| a.frames.cmp(&b.frames))
     });
-    for (key, (n_first, stack_idx, _, creator)) in &all[0] {
-        if !last_counts.contains_key(key) {
+    let stacks_of = |s: &Snapshot| -> AHashMap<u64, (u64, usize, Option<Frame>)> {
+        let keys: Vec<u64> = s.stacks.iter().map(stack_key).collect();
+        let mut m: AHashMap<u64, (u64, usize, Option<Frame>)> = AHashMap::new();
+        for g in &s.goroutines {
+            m.entry(keys[g.stack as usize])
+                .or_insert((0, g.stack as usize, s.creator(g).cloned()))
+                .0 += 1;
+        }
+        m
+    };
+    let last_stacks = stacks_of(last);
+    for (key, (n_first, stack_idx, creator)) in stacks_of(first) {
+        if !last_stacks.contains_key(&key) {
             out.vanished.push(Vanished {
-                frames: first.stacks[*stack_idx].frames.clone(),
-                count: *n_first,
-                creator: creator.clone(),
+                frames: first.stacks[stack_idx].frames.clone(),
+                count: n_first,
+                creator,
             });
         }
     }

@@ -18,7 +18,7 @@ use super::Detector;
 use crate::diagnose::Context;
 use crate::diagnose::describe::{self, frame_ref};
 use crate::diagnose::finding::{Finding, Resource, Severity};
-use crate::diagnose::series::stack_key;
+use crate::diagnose::series::growth_key;
 use crate::diagnose::waits::WaitKind;
 
 /// See the module docs.
@@ -46,15 +46,11 @@ impl Detector for ChanRecvNoSender {
             if !recv {
                 continue;
             }
-            let growing = facts.series.as_ref().and_then(|s| {
-                let key = stack_key(facts.stack(b.stack));
-                s.growth.iter().find(|g| {
-                    stack_key(&crate::model::Stack {
-                        frames: g.frames.clone(),
-                        elided: None,
-                    }) == key
-                })
-            });
+            let key = growth_key(b.creator.as_ref(), facts.stack(b.stack));
+            let growing = facts
+                .series
+                .as_ref()
+                .and_then(|s| s.growth.iter().find(|g| g.key == key && g.persisting > 0));
             let forever = b.wait.kind == WaitKind::Forever;
             if b.leaked == 0 && growing.is_none() && !forever {
                 continue;

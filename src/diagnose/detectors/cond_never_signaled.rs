@@ -88,7 +88,12 @@ impl Detector for CondNeverSignaled {
                     "{} on a sync.Cond that nothing will signal",
                     describe::n_verb(n, "waits", "wait")),
             goroutines: n,
-            root: site.iter().map(frame_ref).collect(),
+            // The goroutine that waits was started by the component that should signal it.
+            root: site
+                .iter()
+                .map(frame_ref)
+                .chain(facts.blobs[waiters[0]].creator.as_ref().map(frame_ref))
+                .collect(),
             victims: describe::victims(facts, &waiters),
             resource: Some(Resource { kind: "cond".into(), address: facts.blobs[waiters[0]].wait.object.map(describe::hex), name: None }),
             evidence,

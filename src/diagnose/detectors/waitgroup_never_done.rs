@@ -69,10 +69,39 @@ impl Detector for WaitGroupNeverDone {
             let mut root = vec![];
             if children.is_empty() {
                 evidence.push(if parent_ids_known {
-                    format!("no goroutine created by {} (goroutine {}) is alive: the workers that should call Done have returned without it", site.function, w.ids.first().copied().unwrap_or(0))
+                    format!(
+                        "no goroutine created by {} (goroutine {}) is alive: the workers that should call Done have returned without it",
+                        site.function,
+                        w.ids.first().copied().unwrap_or(0)
+                    )
                 } else {
                     format!("no goroutine created by {} is alive", site.function)
                 });
+                // Other calls of the same function still have their workers running: their
+                // entry function is the worker that skips Done on some path.
+                let mut workers: Vec<&crate::model::Frame> = facts
+                    .blobs
+                    .iter()
+                    .filter(|b| {
+                        b.creator
+                            .as_ref()
+                            .is_some_and(|c| c.function == site.function)
+                    })
+                    .filter_map(|b| {
+                        facts
+                            .stack(b.stack)
+                            .frames
+                            .iter()
+                            .rev()
+                            .find(|f| !crate::knowledge::is_library(&f.function))
+                    })
+                    .collect();
+                workers.sort_by(|a, b| a.function.cmp(&b.function));
+                workers.dedup_by(|a, b| a.function == b.function);
+                for wf in workers.iter().take(2) {
+                    evidence.push(format!("{} starts its workers in {} (seen running for other calls): one of its paths returns without Done", site.function, wf.function));
+                    root.push(frame_ref(wf));
+                }
                 root.push(frame_ref(site));
             } else {
                 for &c in children.iter().take(3) {
