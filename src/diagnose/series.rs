@@ -172,13 +172,21 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
     let all: Vec<_> = snaps.iter().map(|s| counts(s)).collect();
     let last_counts = &all[all.len() - 1];
     for (key, k) in last_counts {
+        // Growth: more goroutines from this site in every snapshot, and the new ones parked
+        // (a fixed pool whose workers go idle, or keep-alive connections, do not count).
         let series: Vec<u64> = all
+            .iter()
+            .map(|m| m.get(key).map_or(0, |e| e.total))
+            .collect();
+        let parked: Vec<u64> = all
             .iter()
             .map(|m| m.get(key).map_or(0, |e| e.count))
             .collect();
         let nondecreasing = series.windows(2).all(|w| w[1] >= w[0]);
         let first_n = series[0];
-        if snaps.len() >= 3 && nondecreasing && k.count >= first_n + (first_n / 5).max(3) {
+        let grew = k.total >= first_n + (first_n / 5).max(3);
+        let parked_grew = parked[parked.len() - 1] >= parked[0] + (k.total - first_n) / 2;
+        if snaps.len() >= 3 && nondecreasing && grew && parked_grew && k.count > 0 {
             let persisting = first
                 .goroutines
                 .iter()
