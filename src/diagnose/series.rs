@@ -153,11 +153,25 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
 
     // Stuck: same id, same stack key and state in every snapshot.
     if snaps.iter().all(|s| !s.goroutines.is_empty()) {
-        let place = |s: &Snapshot| -> AHashMap<u64, (u64, String)> {
+        // A place is the stack, the state and the exact argument words: a keep-alive handler
+        // goroutine waiting on a new WaitGroup per request is not stuck, one waiting on the
+        // same object throughout is.
+        let place = |s: &Snapshot| -> AHashMap<u64, (u64, String, u64)> {
             let keys: Vec<u64> = s.stacks.iter().map(stack_key).collect();
             s.goroutines
                 .iter()
-                .map(|g| (g.id, (keys[g.stack as usize], s.state(g).raw.to_string())))
+                .map(|g| {
+                    let mut h = AHasher::default();
+                    s.args(g).hash(&mut h);
+                    (
+                        g.id,
+                        (
+                            keys[g.stack as usize],
+                            s.state(g).raw.to_string(),
+                            h.finish(),
+                        ),
+                    )
+                })
                 .collect()
         };
         let mut candidates = place(first);
