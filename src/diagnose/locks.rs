@@ -22,6 +22,9 @@ use crate::knowledge;
 pub enum LockKey {
     /// The object's address.
     Addr(u64),
+    /// The receiver of the methods that lock it, when the lock's own address is not printed
+    /// (two locks of one struct are then taken for one).
+    Owner(u64),
     /// The function and line calling `Lock`, when no address is known.
     Site(String, u32),
 }
@@ -89,9 +92,10 @@ impl LockGraph {
             if !b.wait.kind.is_lock() {
                 continue;
             }
-            let key = match b.wait.object {
-                Some(a) => LockKey::Addr(a),
-                None => {
+            let key = match (b.wait.object, b.wait.owner) {
+                (Some(a), _) => LockKey::Addr(a),
+                (None, Some(o)) => LockKey::Owner(o),
+                (None, None) => {
                     let site = b.site(facts);
                     LockKey::Site(
                         site.map(|f| f.function.to_string()).unwrap_or_default(),
@@ -193,7 +197,7 @@ fn owner_of(words: &[u64], addr: u64) -> Option<u64> {
 fn infer_holders(facts: &Facts, lock: &LockObj) -> Vec<Holder> {
     let waiter_set: AHashSet<usize> = lock.waiters.iter().copied().collect();
     let addr = match lock.key {
-        LockKey::Addr(a) => Some(a),
+        LockKey::Addr(a) | LockKey::Owner(a) => Some(a),
         LockKey::Site(..) => None,
     };
     let mut holders = Vec::new();
@@ -278,8 +282,9 @@ fn infer_holders(facts: &Facts, lock: &LockObj) -> Vec<Holder> {
             }
             if waiter_set.contains(&bi) {
                 // Only one goroutine can hold a mutex: a pattern shared by many waiters is
-                // not re-locking.
-                if b.count != 1 || !past_site && !confirmed {
+                // not re-locking (many readers can each hold a read lock, though).
+                let readers = b.wait.kind == WaitKind::RwRead;
+                if (b.count != 1 && !readers) || !past_site && !confirmed {
                     continue;
                 }
                 holders.push(Holder {

@@ -162,6 +162,7 @@ pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
     }
     let cx = Context::new(primary, sockets, series);
     let mut findings: Vec<Finding> = DETECTORS.iter().flat_map(|d| d.check(&cx)).collect();
+    fold_symptoms(&mut findings);
     rank(&mut findings);
     if !opts.src.is_empty() {
         let idx = source::SourceIndex::new(&opts.src);
@@ -176,6 +177,39 @@ pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
         findings,
         notes,
         warnings,
+    }
+}
+
+/// Growth of goroutines already explained by another finding (they pile up behind a stuck
+/// lock or channel) is a symptom, not a second cause: it becomes a line of evidence there.
+fn fold_symptoms(findings: &mut Vec<Finding>) {
+    let mut i = 0;
+    while i < findings.len() {
+        if findings[i].kind == "goroutine-growth" {
+            let at: Vec<(String, u32)> = findings[i]
+                .victims
+                .iter()
+                .map(|v| (v.function.clone(), v.line))
+                .collect();
+            let cause = findings.iter().position(|f| {
+                f.kind != "goroutine-growth"
+                    && f.severity >= Severity::Warning
+                    && f.victims
+                        .iter()
+                        .any(|v| at.contains(&(v.function.clone(), v.line)))
+            });
+            if let Some(c) = cause {
+                let growth = findings.remove(i);
+                let c = if c > i { c - 1 } else { c };
+                if let Some(line) = growth.evidence.first() {
+                    findings[c]
+                        .evidence
+                        .push(format!("{line}: the pile-up grows while the cause stays"));
+                }
+                continue;
+            }
+        }
+        i += 1;
     }
 }
 

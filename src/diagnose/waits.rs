@@ -98,6 +98,9 @@ pub struct Wait {
     pub entry: Option<&'static Entry>,
     /// Index of the frame of `entry`, or of the sync primitive's frame.
     pub lib_frame: Option<usize>,
+    /// For lock waits without an exact object address: the receiver of the method that
+    /// locks (the struct the lock is most likely a field of).
+    pub owner: Option<u64>,
 }
 
 /// The first word of an argument list, only when printed exactly: a `?` marks a word read
@@ -138,6 +141,7 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
         site,
         entry: None,
         lib_frame: None,
+        owner: None,
     };
 
     // Library knowledge in the blocking region (frames below the first application frame).
@@ -268,6 +272,9 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
                 .position(|f| !knowledge::is_library(&f.function))
                 .map(|p| p + sync_end);
         }
+        if w.object.is_none() {
+            w.owner = receiver_word(frames, w.site, args);
+        }
         return w;
     }
 
@@ -314,6 +321,17 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
         w.kind = WaitKind::Idle;
     }
     w
+}
+
+/// The exact receiver word of the method at frame `site`, if it is a method.
+fn receiver_word(
+    frames: &[crate::model::Frame],
+    site: Option<usize>,
+    args: Option<&[Box<str>]>,
+) -> Option<u64> {
+    let i = site?;
+    crate::model::FuncName::split(&frames.get(i)?.function).receiver?;
+    args?.get(i).and_then(|a| first_exact_word(a))
 }
 
 /// For profiles without states: guess from the leaf frames (protobuf keeps runtime frames).

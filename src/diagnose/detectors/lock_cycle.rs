@@ -202,6 +202,7 @@ impl Detector for LockCycle {
 fn lock_name(key: &LockKey) -> String {
     match key {
         LockKey::Addr(a) => format!("the lock at {}", describe::hex(*a)),
+        LockKey::Owner(o) => format!("the lock of the object at {}", describe::hex(*o)),
         LockKey::Site(f, l) => format!("the lock taken in {f} (line {l})"),
     }
 }

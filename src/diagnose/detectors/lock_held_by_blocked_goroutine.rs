@@ -92,7 +92,7 @@ impl Detector for LockHeldByBlocked {
                 describe::n_verb(lock.waiting, "waits", "wait"),
                 match lock.key {
                     LockKey::Addr(a) => format!(" at {}", describe::hex(a)),
-                    LockKey::Site(..) => String::new(),
+                    LockKey::Site(..) | LockKey::Owner(_) => String::new(),
                 }
             )];
             evidence.push(match h.how {

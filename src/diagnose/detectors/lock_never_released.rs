@@ -72,7 +72,7 @@ impl Detector for LockNeverReleased {
             };
             let address = match lock.key {
                 LockKey::Addr(a) => Some(describe::hex(a)),
-                LockKey::Site(..) => None,
+                LockKey::Site(..) | LockKey::Owner(_) => None,
             };
             let mut evidence = vec![format!(
                 "{} to lock the same {what}{}, from {}",
