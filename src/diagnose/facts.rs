@@ -244,6 +244,34 @@ impl<'a> Facts<'a> {
         out
     }
 
+    /// Outbound ESTABLISHED connections (to a remote port this table does not listen on), by
+    /// remote port, largest group first: where a pool's connections show when its server
+    /// does not use the library's default port.
+    pub fn outbound_by_port(&self) -> Vec<(u16, usize)> {
+        use crate::model::TcpState;
+        let listening: Vec<u16> = self
+            .sockets
+            .iter()
+            .filter(|s| s.state == TcpState::Listen)
+            .map(|s| s.local.port)
+            .collect();
+        let mut out: Vec<(u16, usize)> = Vec::new();
+        for s in &self.sockets {
+            if s.state != TcpState::Established
+                || listening.contains(&s.remote.port)
+                || listening.contains(&s.local.port)
+            {
+                continue;
+            }
+            match out.iter_mut().find(|(p, _)| *p == s.remote.port) {
+                Some((_, n)) => *n += 1,
+                None => out.push((s.remote.port, 1)),
+            }
+        }
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
     /// CLOSE_WAIT sockets by local port (largest first), with their total Recv-Q.
     pub fn close_wait_by_local_port(&self) -> Vec<(u16, usize, u64)> {
         let mut out: Vec<(u16, usize, u64)> = Vec::new();

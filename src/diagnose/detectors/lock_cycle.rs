@@ -90,15 +90,16 @@ impl Detector for LockCycle {
                 && first_lock.has_writers
                 && facts.blobs[cycle[0]].wait.kind == WaitKind::RwRead;
             let who = |b: usize| {
-                facts.blobs[b]
-                    .ids
-                    .first()
-                    .map(|i| format!("goroutine {i}"))
-                    .unwrap_or_else(|| "a goroutine".into())
+                let blob = &facts.blobs[b];
+                match (blob.count, blob.ids.first()) {
+                    (1, Some(i)) => format!("goroutine {i}"),
+                    (n, Some(i)) => format!("{n} goroutines (e.g. goroutine {i})"),
+                    (n, None) => describe::goroutines(n),
+                }
             };
             let title = if rw_recursive {
                 format!(
-                    "{} read-locks an RWMutex it already read-locks while a writer waits: recursive RLock deadlock ({} stuck)",
+                    "{} read-lock an RWMutex they already read-lock while a writer waits: recursive RLock deadlock ({} stuck)",
                     who(cycle[0]),
                     describe::goroutines(total)
                 )
