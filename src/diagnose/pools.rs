@@ -75,6 +75,10 @@ pub fn pools(facts: &Facts) -> Vec<PoolState> {
                 .established_to(p.entry.ports)
                 .into_iter()
                 .max_by_key(|(_, n)| *n);
+            if p.open_conns.is_none() {
+                // The server is not on the library's default port: the largest outbound group.
+                p.open_conns = facts.outbound_by_port().into_iter().next();
+            }
         }
         // Nested acquisition: a waiter whose stack, above its acquire site, runs through a
         // function that itself acquires from this pool (seen as the acquire site of others).

@@ -22,6 +22,13 @@ use crate::diagnose::pools::pools;
 /// See the module docs.
 pub struct PoolNestedAcquire;
 
+/// The distinct functions of `root`, joined.
+fn outer_names(root: &[crate::diagnose::finding::FrameRef]) -> String {
+    let mut names: Vec<&str> = root.iter().map(|r| r.function.as_str()).collect();
+    names.dedup();
+    names.join(", ")
+}
+
 impl Detector for PoolNestedAcquire {
     fn kind(&self) -> &'static str {
         "pool-nested-acquire-deadlock"
@@ -64,20 +71,14 @@ impl Detector for PoolNestedAcquire {
                 "{} for the {} from inside {}, which already took one from the same pool (it is where other goroutines acquire)",
                 describe::n_verb(nested_count, "waits", "wait"),
                 p.entry.resource,
-                root.iter()
-                    .map(|r| r.function.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                outer_names(&root)
             )];
             if p.nested_by == Some("socket count") {
                 evidence[0] = format!(
                     "{} for the {} from inside {}, as many as there are open connections",
                     describe::n_verb(nested_count, "waits", "wait"),
                     p.entry.resource,
-                    root.iter()
-                        .map(|r| r.function.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    outer_names(&root)
                 );
             }
             evidence.push(format!(
