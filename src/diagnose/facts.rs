@@ -249,17 +249,24 @@ impl<'a> Facts<'a> {
     /// does not use the library's default port.
     pub fn outbound_by_port(&self) -> Vec<(u16, usize)> {
         use crate::model::TcpState;
-        let listening: Vec<u16> = self
+        // Listening ports with their owner: a connection to a port the same process
+        // listens on is a client of ours, not our connection to a server.
+        let listening: Vec<(u16, Option<u32>)> = self
             .sockets
             .iter()
             .filter(|s| s.state == TcpState::Listen)
-            .map(|s| s.local.port)
+            .map(|s| (s.local.port, s.pid))
             .collect();
+        let ours = |port: u16, pid: Option<u32>| {
+            listening
+                .iter()
+                .any(|&(p, owner)| p == port && (owner.is_none() || pid.is_none() || owner == pid))
+        };
         let mut out: Vec<(u16, usize)> = Vec::new();
         for s in &self.sockets {
             if s.state != TcpState::Established
-                || listening.contains(&s.remote.port)
-                || listening.contains(&s.local.port)
+                || listening.iter().any(|&(p, _)| p == s.local.port)
+                || ours(s.remote.port, s.pid)
             {
                 continue;
             }
