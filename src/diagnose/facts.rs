@@ -262,12 +262,30 @@ impl<'a> Facts<'a> {
                 .iter()
                 .any(|&(p, owner)| p == port && (owner.is_none() || pid.is_none() || owner == pid))
         };
+        // With owners in the table, the process diagnosed is the one with the most listeners
+        // (a load generator or a database server in the same table is another process).
+        let mut owners: Vec<(u32, usize)> = Vec::new();
+        for &(_, pid) in &listening {
+            if let Some(pid) = pid {
+                match owners.iter_mut().find(|(p, _)| *p == pid) {
+                    Some((_, n)) => *n += 1,
+                    None => owners.push((pid, 1)),
+                }
+            }
+        }
+        let main_pid = owners
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(p, _)| *p);
         let mut out: Vec<(u16, usize)> = Vec::new();
         for s in &self.sockets {
             if s.state != TcpState::Established
                 || listening.iter().any(|&(p, _)| p == s.local.port)
                 || ours(s.remote.port, s.pid)
             {
+                continue;
+            }
+            if main_pid.is_some() && s.pid.is_some() && s.pid != main_pid {
                 continue;
             }
             match out.iter_mut().find(|(p, _)| *p == s.remote.port) {
