@@ -55,7 +55,8 @@ fn main() -> ExitCode {
                             st.frames.len(),
                             st.elided,
                             s.labels(g.labels),
-                            s.creator(g).map(|c| format!("{} {}:{}", c.function, c.file, c.line)),
+                            s.creator(g)
+                                .map(|c| format!("{} {}:{}", c.function, c.file, c.line)),
                         );
                     }
                 }

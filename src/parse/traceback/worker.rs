@@ -6,7 +6,6 @@
 //! hashed from those spans, and `Frame`s are built only for a stack this worker has not met.
 //! Argument lists are copied into one byte arena per chunk; the merge decides which to keep.
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use ahash::AHashMap;
@@ -14,8 +13,8 @@ use memchr::memmem;
 
 use super::header::{self, Header};
 use super::lines::{
-    Cursor, Line, elision, ends_block, excerpt, file_line, indented, is_diagnostic, is_preamble,
-    split_call, trim_start,
+    Cursor, Line, core_ok, elision, ends_block, excerpt, file_core, has_byte, hash, indented,
+    is_diagnostic, is_preamble, mix, split_call, split_core, trim_start,
 };
 use crate::model::{Frame, GFlags, Labels, NONE, Stack, Warning};
 
@@ -23,6 +22,9 @@ use crate::model::{Frame, GFlags, Labels, NONE, Stack, Warning};
 const MAX_CHUNK_WARNINGS: usize = 100;
 /// `LocalG::args_first` when the argument text was hashed but not copied.
 pub(super) const ARGS_NOT_COPIED: u32 = u32::MAX;
+const FRAME_SEED: u64 = 0x243f_6a88_85a3_08d3;
+const STACK_SEED: u64 = 0x1319_8a2e_0370_7344;
+const ARGS_SEED: u64 = 0xa409_3822_299f_31d0;
 /// Distinct statuses one worker keeps (state ids are 16-bit in the model).
 const MAX_STATES: usize = 8192;
 
@@ -52,18 +54,19 @@ impl Span {
 #[derive(Debug, Clone, Copy)]
 struct FrameSpan {
     func: Span,
-    file: Span,
-    line: u32,
+    /// `path:LINE` of the file line.
+    core: Span,
     inlined: bool,
     args: Span,
+    /// Hash of the frame's identity: function, `path:LINE`, inlined.
+    hash: u64,
 }
 
-/// A `created by` line and its file line.
+/// A `created by` line and the `path:LINE` of its file line.
 #[derive(Debug, Clone, Copy)]
 struct CreatorSpan {
     func: Span,
-    file: Span,
-    line: u32,
+    core: Span,
 }
 
 /// One `[originating from goroutine N]:` section being read.
@@ -78,8 +81,15 @@ struct AncestorScratch {
 #[derive(Debug, Clone, Copy)]
 enum Pending {
     None,
-    Frame { func: Span, args: Span, no: u64 },
-    Creator { func: Span },
+    Frame {
+        func: Span,
+        args: Span,
+        no: u64,
+        hash: u64,
+    },
+    Creator {
+        func: Span,
+    },
 }
 
 /// One goroutine with ids local to the worker (stack, state, labels, creator) or to the
@@ -148,7 +158,6 @@ impl ChunkOut {
 /// A worker's interning state, kept across the chunks it parses.
 pub(super) struct Worker {
     id: usize,
-    hash: ahash::RandomState,
     stacks: AHashMap<u64, (u32, u32)>,
     n_stacks: u32,
     states: AHashMap<Vec<u8>, u16>,
@@ -162,12 +171,6 @@ impl Worker {
     pub fn new(id: usize) -> Worker {
         Worker {
             id,
-            hash: ahash::RandomState::with_seeds(
-                0x243f_6a88_85a3_08d3,
-                0x1319_8a2e_0370_7344,
-                0xa409_3822_299f_31d0,
-                0x082e_fa98_ec4e_6c89,
-            ),
             stacks: AHashMap::new(),
             n_stacks: 0,
             states: AHashMap::new(),
@@ -275,9 +278,14 @@ impl Worker {
                 cur.advance();
                 let s = trim_start(t);
                 match std::mem::replace(&mut pending, Pending::None) {
-                    Pending::Frame { func, args, no: _ } => {
-                        let f = file_line(s);
-                        if !f.ok {
+                    Pending::Frame {
+                        func,
+                        args,
+                        no: _,
+                        hash: fh,
+                    } => {
+                        let (core, offset) = file_core(s);
+                        if !core_ok(core) {
                             out.warn(
                                 l.no,
                                 format!(
@@ -287,12 +295,13 @@ impl Worker {
                                 ),
                             );
                         }
+                        let inlined = !offset && args.get(text) == b"...";
                         let frame = FrameSpan {
                             func,
-                            file: Span::of(cur, f.file),
-                            line: f.line,
-                            inlined: !f.offset && args.get(text) == b"...",
+                            core: Span::of(cur, core),
+                            inlined,
                             args,
+                            hash: hash(fh ^ inlined as u64, core),
                         };
                         match ancestors.last_mut() {
                             Some(a) => a.frames.push(frame),
@@ -300,11 +309,9 @@ impl Worker {
                         }
                     }
                     Pending::Creator { func } => {
-                        let f = file_line(s);
                         let c = CreatorSpan {
                             func,
-                            file: Span::of(cur, f.file),
-                            line: f.line,
+                            core: Span::of(cur, file_core(s).0),
                         };
                         match ancestors.last_mut() {
                             Some(a) => a.creator = Some(c),
@@ -327,8 +334,9 @@ impl Worker {
                 }
                 continue;
             }
-            // A line at column 0.
-            if is_diagnostic(t) {
+            // A line at column 0. Diagnostics between a function line and its file line do
+            // not break the pair.
+            if !matches!(pending, Pending::None) && is_diagnostic(t) {
                 cur.advance();
                 continue;
             }
@@ -344,8 +352,7 @@ impl Worker {
                 Pending::Creator { func } => {
                     let c = CreatorSpan {
                         func,
-                        file: Span::default(),
-                        line: 0,
+                        core: Span::default(),
                     };
                     match ancestors.last_mut() {
                         Some(a) => a.creator = Some(c),
@@ -355,15 +362,20 @@ impl Worker {
                 Pending::None => {}
             }
             if let Some((func, args)) = split_call(t) {
-                if memchr::memchr(b' ', func).is_none() {
+                if !has_byte(func, b' ') {
                     cur.advance();
                     pending = Pending::Frame {
                         func: Span::of(cur, func),
                         args: Span::of(cur, args),
                         no: l.no,
+                        hash: hash(FRAME_SEED, func),
                     };
                     continue;
                 }
+            }
+            if is_diagnostic(t) {
+                cur.advance();
+                continue;
             }
             if header::is_header(t) {
                 break;
@@ -408,10 +420,10 @@ impl Worker {
                 // A C frame without a symbolizer: one line, no file line.
                 let frame = FrameSpan {
                     func: Span::of(cur, t),
-                    file: Span::default(),
-                    line: 0,
+                    core: Span::default(),
                     inlined: false,
                     args: Span::default(),
+                    hash: hash(FRAME_SEED, t),
                 };
                 match ancestors.last_mut() {
                     Some(a) => a.frames.push(frame),
@@ -430,6 +442,7 @@ impl Worker {
                         func: Span::of(cur, t),
                         args: Span::default(),
                         no: l.no,
+                        hash: hash(FRAME_SEED, t),
                     };
                     continue;
                 }
@@ -446,8 +459,7 @@ impl Worker {
         if let Pending::Creator { func } = pending {
             let c = CreatorSpan {
                 func,
-                file: Span::default(),
-                line: 0,
+                core: Span::default(),
             };
             match ancestors.last_mut() {
                 Some(a) => a.creator = Some(c),
@@ -476,23 +488,13 @@ impl Worker {
         keep_args: bool,
     ) {
         // Stack identity and argument text, hashed from the spans in one pass.
-        let mut sh = self.hash.build_hasher();
-        let mut ah = self.hash.build_hasher();
+        let mut key = STACK_SEED;
+        let mut args_hash = ARGS_SEED;
         for f in &self.frames {
-            let func = f.func.get(text);
-            let file = f.file.get(text);
-            sh.write_usize(func.len());
-            sh.write(func);
-            sh.write_usize(file.len());
-            sh.write(file);
-            sh.write_u32(f.line);
-            sh.write_u8(f.inlined as u8);
-            let args = f.args.get(text);
-            ah.write_usize(args.len());
-            ah.write(args);
+            key = mix(key, f.hash);
+            args_hash = hash(args_hash, f.args.get(text));
         }
-        sh.write_u32(elided.map_or(u32::MAX, |n| n));
-        let key = sh.finish();
+        let key = mix(key, elided.map_or(u64::MAX, u64::from));
         let n = self.frames.len() as u32;
         let stack = match self.stacks.get(&key) {
             Some(&(id, len)) if len == n => id,
@@ -589,36 +591,32 @@ impl Worker {
             labels,
             creator,
             ancestors,
-            args_hash: ah.finish(),
+            args_hash,
             args_first,
             args_n: n,
         });
     }
 
     fn creator_key(&self, text: &[u8], c: &CreatorSpan) -> u64 {
-        let mut h = self.hash.build_hasher();
-        let func = c.func.get(text);
-        h.write_usize(func.len());
-        h.write(func);
-        h.write(c.file.get(text));
-        h.write_u32(c.line);
-        h.finish()
+        hash(hash(FRAME_SEED, c.func.get(text)), c.core.get(text))
     }
 
     fn creator_frame(&mut self, text: &[u8], c: &CreatorSpan) -> Frame {
+        let (file, line) = split_core(c.core.get(text));
         Frame {
             function: self.string(c.func.get(text)),
-            file: self.string(c.file.get(text)),
-            line: c.line,
+            file: self.string(file),
+            line,
             inlined: false,
         }
     }
 
     fn frame(&mut self, text: &[u8], f: &FrameSpan) -> Frame {
+        let (file, line) = split_core(f.core.get(text));
         Frame {
             function: self.string(f.func.get(text)),
-            file: self.string(f.file.get(text)),
-            line: f.line,
+            file: self.string(file),
+            line,
             inlined: f.inlined,
         }
     }
