@@ -1,0 +1,3 @@
+module hangdoc.example/bench
+
+go 1.22

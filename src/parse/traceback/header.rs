@@ -1,0 +1,487 @@
+//! The goroutine header line in every variant the Go runtime has printed (1.17–1.27):
+//!
+//! ```text
+//! goroutine 7 gp=0x… m=0 mp=0x… [chan receive (leaked), 3 minutes, locked to thread] {k: v}:
+//! ```
+//!
+//! The line is tokenised left to right, honouring quotes, because label text may hold `]`,
+//! `:`, `,` and `{` (Go 1.26 puts ` labels:{…}` inside the brackets, 1.27 puts ` {…}` after
+//! them). Annotations this parser does not know are tolerated and ignored.
+
+use memchr::memchr;
+
+use crate::model::{GFlags, Labels};
+
+/// What a header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Header<'a> {
+    /// The goroutine id.
+    pub id: u64,
+    /// The status text without annotations (`chan receive`, `IO wait`).
+    pub status: &'a [u8],
+    /// [`GFlags`] bits.
+    pub flags: u8,
+    /// `, N minutes`.
+    pub minutes: Option<u32>,
+    /// The raw label text with its braces (`{…}`), in either the 1.26 or the 1.27 form.
+    pub labels: Option<&'a [u8]>,
+    /// What was wrong with the line, when it did not close as the grammar says; the fields
+    /// above still hold what could be read.
+    pub problem: Option<&'static str>,
+}
+
+/// True when `line` starts like a goroutine header: `goroutine <digits> ` then `[` or `gp=`.
+pub(super) fn is_header(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"goroutine ") else {
+        return false;
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return false;
+    }
+    let rest = &rest[digits..];
+    rest.starts_with(b" [") || rest.starts_with(b" gp=")
+}
+
+/// Reads a header line (without its line ending). `None` when the line is not a header.
+pub(super) fn parse(line: &[u8]) -> Option<Header<'_>> {
+    if !is_header(line) {
+        return None;
+    }
+    let rest = &line[b"goroutine ".len()..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut h = Header {
+        id: 0,
+        status: b"",
+        flags: 0,
+        minutes: None,
+        labels: None,
+        problem: None,
+    };
+    match parse_u64(&rest[..digits]) {
+        Some(id) => h.id = id,
+        None => {
+            h.id = u64::MAX;
+            h.problem = Some("the goroutine id does not fit in 64 bits");
+        }
+    }
+    let rest = &rest[digits + 1..];
+    // `gp=0x… m=N mp=0x…` / `gp=0x… m=nil`: machine details, not kept.
+    let Some(open) = memchr(b'[', rest) else {
+        h.problem = Some("expected ` [status]:` after the goroutine id");
+        return Some(h);
+    };
+    let inner = &rest[open + 1..];
+    let mut i = status_end(inner);
+    h.status = strip_annotations(&inner[..i], &mut h.flags);
+    // Comma-separated annotations, then the 1.26 labels, then `]`.
+    loop {
+        let tail = &inner[i..];
+        if tail.first() == Some(&b']') {
+            i += 1;
+            break;
+        }
+        if let Some(after) = tail.strip_prefix(b", ") {
+            let len = item_end(after);
+            annotation(&after[..len], &mut h);
+            i += 2 + len;
+            continue;
+        }
+        if tail.starts_with(b" labels:{") {
+            let start = i + b" labels:".len();
+            match label_span(&inner[start..]) {
+                Some(len) => {
+                    h.labels = Some(&inner[start..start + len]);
+                    i = start + len;
+                    continue;
+                }
+                None => {
+                    h.labels = Some(&inner[start..]);
+                    h.problem = Some("the labels are not closed by `}`");
+                    return Some(h);
+                }
+            }
+        }
+        if tail.is_empty() {
+            h.problem = Some("the status is not closed by `]`");
+            return Some(h);
+        }
+        // Unknown text inside the brackets: skip to the next separator.
+        let len = item_end(&tail[1..]) + 1;
+        i += len;
+    }
+    let after = &inner[i..];
+    // Go 1.27: ` {k: v, …}` after the brackets.
+    let after = if let Some(l) = after.strip_prefix(b" {") {
+        match label_span(&after[1..]) {
+            Some(len) => {
+                h.labels = Some(&after[1..1 + len]);
+                &l[len - 1..]
+            }
+            None => {
+                h.labels = Some(&after[1..]);
+                h.problem = Some("the labels are not closed by `}`");
+                return Some(h);
+            }
+        }
+    } else {
+        after
+    };
+    if !after.starts_with(b":") {
+        h.problem = Some("expected `:` at the end of the goroutine header");
+    }
+    Some(h)
+}
+
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v
+            .checked_mul(10)?
+            .checked_add(u64::from(d.wrapping_sub(b'0')))?;
+    }
+    Some(v)
+}
+
+/// Parses a decimal `u32`; `None` for anything else (empty, non-digits, overflow).
+pub(super) fn parse_u32(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    parse_u64(digits).and_then(|v| u32::try_from(v).ok())
+}
+
+/// Parses a decimal `u64`; `None` for anything else.
+pub(super) fn parse_id(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    parse_u64(digits)
+}
+
+/// Where the status ends: at `]`, `, ` or ` labels:{` (a wait reason holds none of them).
+fn status_end(s: &[u8]) -> usize {
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b']' => return i,
+            b',' if s.get(i + 1) == Some(&b' ') => return i,
+            b' ' if s[i..].starts_with(b" labels:{") => return i,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// Where one comma-separated annotation ends.
+fn item_end(s: &[u8]) -> usize {
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b']' => return i,
+            b',' if s.get(i + 1) == Some(&b' ') => return i,
+            b' ' if s[i..].starts_with(b" labels:{") => return i,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// Removes ` (leaked)`, ` (scan)` and ` (durable)` from the end of the status, setting flags.
+/// `leaked (leaked)` keeps `leaked` as the status.
+fn strip_annotations<'a>(mut s: &'a [u8], flags: &mut u8) -> &'a [u8] {
+    loop {
+        let (suffix, flag): (&[u8], u8) = if s.ends_with(b" (leaked)") {
+            (b" (leaked)", GFlags::LEAKED)
+        } else if s.ends_with(b" (scan)") {
+            (b" (scan)", GFlags::SCAN)
+        } else if s.ends_with(b" (durable)") {
+            (b" (durable)", GFlags::DURABLE)
+        } else {
+            return s;
+        };
+        if s.len() == suffix.len() {
+            return s;
+        }
+        *flags |= flag;
+        s = &s[..s.len() - suffix.len()];
+    }
+}
+
+fn annotation(item: &[u8], h: &mut Header<'_>) {
+    if item == b"locked to thread" {
+        h.flags |= GFlags::LOCKED;
+    } else if let Some(n) = item
+        .strip_suffix(b" minutes")
+        .or_else(|| item.strip_suffix(b" minute"))
+    {
+        h.minutes = parse_u32(n);
+    } else if item.starts_with(b"synctest bubble ") || item.starts_with(b"synctest group ") {
+        h.flags |= GFlags::BUBBLE;
+    }
+    // Anything else: an annotation from a newer Go; tolerated.
+}
+
+/// The length of a `{…}` label list at the start of `s` (including both braces), honouring
+/// quoted strings; `None` when it is not closed.
+fn label_span(s: &[u8]) -> Option<usize> {
+    if s.first() != Some(&b'{') {
+        return None;
+    }
+    let mut i = 1;
+    let mut quoted = false;
+    while i < s.len() {
+        match s[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            b'}' if !quoted => return Some(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Parses a label list `{k: v, "quoted key": "a]b:c,d"}` (1.27) or
+/// `{"k": "v", …}` (1.26). Tolerant: what does not fit ends the list.
+pub(super) fn parse_labels(raw: &[u8]) -> Labels {
+    let mut out = Labels::new();
+    let s = raw.strip_prefix(b"{").unwrap_or(raw);
+    let mut i = 0;
+    loop {
+        while s.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        match s.get(i) {
+            None | Some(b'}') => break,
+            _ => {}
+        }
+        let (key, next) = token(s, i, b":");
+        i = next;
+        if s.get(i) != Some(&b':') {
+            break;
+        }
+        i += 1;
+        while s.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        let (value, next) = token(s, i, b",}");
+        i = next;
+        out.push((key.into_boxed_str(), value.into_boxed_str()));
+        match s.get(i) {
+            Some(b',') => i += 1,
+            _ => break,
+        }
+    }
+    out
+}
+
+/// One key or value starting at `i`: a quoted string (unescaped) or bare text up to one of
+/// `stops`. Returns the text and the index after it.
+fn token(s: &[u8], mut i: usize, stops: &[u8]) -> (String, usize) {
+    if s.get(i) == Some(&b'"') {
+        i += 1;
+        let mut buf = Vec::new();
+        while i < s.len() {
+            match s[i] {
+                b'"' => {
+                    i += 1;
+                    break;
+                }
+                b'\\' => i = unescape(s, i + 1, &mut buf),
+                b => {
+                    buf.push(b);
+                    i += 1;
+                }
+            }
+        }
+        return (String::from_utf8_lossy(&buf).into_owned(), i);
+    }
+    let start = i;
+    while i < s.len() && !stops.contains(&s[i]) {
+        i += 1;
+    }
+    let text = String::from_utf8_lossy(&s[start..i]).trim_end().to_string();
+    (text, i)
+}
+
+/// Decodes the escape whose letter is at `s[i]` (after the backslash), the escapes the
+/// runtime's quoting writes: `\n \r \t \\ \" \xNN \uNNNN \UNNNNNNNN`. Returns the index after.
+fn unescape(s: &[u8], i: usize, buf: &mut Vec<u8>) -> usize {
+    let Some(&c) = s.get(i) else {
+        buf.push(b'\\');
+        return i;
+    };
+    let simple = match c {
+        b'n' => Some(b'\n'),
+        b'r' => Some(b'\r'),
+        b't' => Some(b'\t'),
+        b'\\' => Some(b'\\'),
+        b'"' => Some(b'"'),
+        _ => None,
+    };
+    if let Some(b) = simple {
+        buf.push(b);
+        return i + 1;
+    }
+    let digits = match c {
+        b'x' => 2,
+        b'u' => 4,
+        b'U' => 8,
+        _ => 0,
+    };
+    let hex = s.get(i + 1..i + 1 + digits).and_then(|h| {
+        std::str::from_utf8(h)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    });
+    match (digits, hex) {
+        (2, Some(v)) => {
+            buf.push(v as u8);
+            i + 3
+        }
+        (4 | 8, Some(v)) => {
+            let ch = char::from_u32(v).unwrap_or(char::REPLACEMENT_CHARACTER);
+            let mut tmp = [0u8; 4];
+            buf.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+            i + 1 + digits
+        }
+        _ => {
+            // Not an escape the runtime writes: keep it as it stands.
+            buf.push(b'\\');
+            i
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(raw: &str) -> Vec<(String, String)> {
+        parse_labels(raw.as_bytes())
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect()
+    }
+
+    fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn plain_header() {
+        let h = parse(b"goroutine 1 [running]:").unwrap();
+        assert_eq!(h.id, 1);
+        assert_eq!(h.status, b"running");
+        assert_eq!(h.flags, 0);
+        assert_eq!(h.problem, None);
+    }
+
+    #[test]
+    fn minutes_locked_and_status_with_parentheses() {
+        let h =
+            parse(b"goroutine 20 [chan receive (nil chan), 1 minutes, locked to thread]:").unwrap();
+        assert_eq!(h.status, b"chan receive (nil chan)");
+        assert_eq!(h.minutes, Some(1));
+        assert!(GFlags(h.flags).has(GFlags::LOCKED));
+        assert_eq!(h.problem, None);
+    }
+
+    #[test]
+    fn machine_details_are_skipped() {
+        let h = parse(b"goroutine 0 gp=0x546820 m=0 mp=0x5475e0 [idle]:").unwrap();
+        assert_eq!((h.id, h.status), (0, &b"idle"[..]));
+        let h = parse(b"goroutine 2 gp=0x30ff4fae6780 m=nil [force gc (idle)]:").unwrap();
+        assert_eq!(h.status, b"force gc (idle)");
+    }
+
+    #[test]
+    fn r_leaked_leaked_keeps_status() {
+        let h = parse(b"goroutine 9 [leaked (leaked)]:").unwrap();
+        assert_eq!(h.status, b"leaked");
+        assert!(GFlags(h.flags).has(GFlags::LEAKED));
+        let h = parse(b"goroutine 11 [chan receive (leaked)] {worker: w1}:").unwrap();
+        assert_eq!(h.status, b"chan receive");
+        assert!(GFlags(h.flags).has(GFlags::LEAKED));
+        assert_eq!(
+            labels(std::str::from_utf8(h.labels.unwrap()).unwrap()),
+            kv(&[("worker", "w1")])
+        );
+    }
+
+    #[test]
+    fn scan_durable_and_bubbles() {
+        let h = parse(b"goroutine 22 [chan receive (scan) (durable), synctest bubble 1]:").unwrap();
+        assert_eq!(h.status, b"chan receive");
+        let f = GFlags(h.flags);
+        assert!(f.has(GFlags::SCAN) && f.has(GFlags::DURABLE) && f.has(GFlags::BUBBLE));
+        let h = parse(b"goroutine 19 [chan receive (synctest), synctest group 1]:").unwrap();
+        assert_eq!(h.status, b"chan receive (synctest)");
+        assert!(GFlags(h.flags).has(GFlags::BUBBLE));
+    }
+
+    #[test]
+    fn r_go127_labels_in_header() {
+        // Hand-written: 1.27 labels after `]` whose quoted values hold `]`, `:`, `,` and `{`.
+        let line = br#"goroutine 31 [chan receive, 5 minutes] {handler: /api/v1, "user id": "a]b:c,d{", z: "q\"\\\x01\u00e9"}:"#;
+        let h = parse(line).unwrap();
+        assert_eq!(h.status, b"chan receive");
+        assert_eq!(h.minutes, Some(5));
+        assert_eq!(h.problem, None);
+        let got = labels(std::str::from_utf8(h.labels.unwrap()).unwrap());
+        assert_eq!(
+            got,
+            kv(&[
+                ("handler", "/api/v1"),
+                ("user id", "a]b:c,d{"),
+                ("z", "q\"\\\u{1}é")
+            ])
+        );
+    }
+
+    #[test]
+    fn r_go126_labels_inside_brackets() {
+        // Hand-written: 1.26 `labels:{…}` inside the brackets, with a `]` inside a value.
+        let line = br#"goroutine 45 [chan receive, locked to thread labels:{"handler": "/x]y", "user id": "a b\"c"}]:"#;
+        let h = parse(line).unwrap();
+        assert_eq!(h.status, b"chan receive");
+        assert!(GFlags(h.flags).has(GFlags::LOCKED));
+        assert_eq!(h.problem, None);
+        let got = labels(std::str::from_utf8(h.labels.unwrap()).unwrap());
+        assert_eq!(got, kv(&[("handler", "/x]y"), ("user id", "a b\"c")]));
+        let h = parse(br#"goroutine 46 [select labels:{"k": "v"}]:"#).unwrap();
+        assert_eq!(h.status, b"select");
+        assert!(h.labels.is_some());
+    }
+
+    #[test]
+    fn unknown_annotations_are_tolerated() {
+        let h = parse(b"goroutine 5 [select, some future thing 3, 2 minutes]:").unwrap();
+        assert_eq!(h.status, b"select");
+        assert_eq!(h.minutes, Some(2));
+        assert_eq!(h.problem, None);
+    }
+
+    #[test]
+    fn unescapes_wide_runes() {
+        assert_eq!(labels(r#"{"k": "\U0001F600\t"}"#), kv(&[("k", "😀\t")]));
+    }
+
+    #[test]
+    fn broken_headers_report_a_problem_without_panicking() {
+        assert!(parse(b"goroutine profile: total 3").is_none());
+        assert!(parse(b"goroutine 7").is_none());
+        let h = parse(b"goroutine 7 [chan rec").unwrap();
+        assert!(h.problem.is_some());
+        let h = parse(b"goroutine 7 [select] {a: \"unterminated").unwrap();
+        assert!(h.problem.is_some());
+        let h = parse(b"goroutine 99999999999999999999999 [select]:").unwrap();
+        assert!(h.problem.is_some());
+        let h = parse(b"goroutine 7 gp=0x1 m=nil").unwrap();
+        assert!(h.problem.is_some());
+    }
+}

@@ -1,0 +1,527 @@
+//! Line-level pieces of the traceback grammar: a line cursor over one chunk, the function
+//! line `name(args)`, the file line `TAB path:LINE +0x… fp=… sp=… pc=…`, and the recognisers
+//! for lines that are not frames (diagnostics, preamble, other tools' output).
+
+use memchr::memrchr;
+
+/// One line of a chunk, without its `\n` and `\r`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Line<'a> {
+    /// 1-based line number within the chunk.
+    pub no: u64,
+    /// The text.
+    pub text: &'a [u8],
+    /// True for a last line that did not end with `\n` (the input was cut mid-line).
+    pub partial: bool,
+}
+
+/// Walks the lines of a chunk, with one line of look-ahead. Newlines are found 64 bytes at a
+/// time as a bit mask, so a line costs a few instructions instead of a search call.
+pub(super) struct Cursor<'a> {
+    text: &'a [u8],
+    pos: usize,
+    no: u64,
+    /// Offset of the 64-byte block that `mask` describes.
+    base: usize,
+    /// Newlines of that block not yet consumed, one bit per byte.
+    mask: u64,
+    peeked: Option<(Line<'a>, usize)>,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(text: &'a [u8]) -> Self {
+        Cursor {
+            text,
+            pos: 0,
+            no: 0,
+            base: 0,
+            mask: newline_mask(text),
+            peeked: None,
+        }
+    }
+
+    #[inline]
+    fn next_newline(&mut self) -> Option<usize> {
+        loop {
+            if self.mask != 0 {
+                let i = self.base + self.mask.trailing_zeros() as usize;
+                self.mask &= self.mask - 1;
+                return Some(i);
+            }
+            self.base += 64;
+            if self.base >= self.text.len() {
+                return None;
+            }
+            self.mask = newline_mask(&self.text[self.base..]);
+        }
+    }
+
+    /// The next line, without consuming it.
+    #[inline]
+    pub fn peek(&mut self) -> Option<Line<'a>> {
+        if let Some((l, _)) = self.peeked {
+            return Some(l);
+        }
+        if self.pos >= self.text.len() {
+            return None;
+        }
+        let (mut line, next, partial) = match self.next_newline() {
+            Some(n) => (&self.text[self.pos..n], n + 1, false),
+            None => (&self.text[self.pos..], self.text.len(), true),
+        };
+        if let [head @ .., b'\r'] = line {
+            line = head;
+        }
+        let l = Line {
+            no: self.no + 1,
+            text: line,
+            partial,
+        };
+        self.peeked = Some((l, next));
+        Some(l)
+    }
+
+    /// Consumes the line last returned by [`Cursor::peek`].
+    #[inline]
+    pub fn advance(&mut self) {
+        if let Some((_, next)) = self.peeked.take() {
+            self.pos = next;
+            self.no += 1;
+        }
+    }
+
+    /// The next line, consumed.
+    #[cfg(test)]
+    pub fn next_line(&mut self) -> Option<Line<'a>> {
+        let l = self.peek()?;
+        self.advance();
+        Some(l)
+    }
+
+    /// Byte offset of `s` (a sub-slice of the chunk) from the chunk start.
+    #[inline]
+    pub fn offset(&self, s: &[u8]) -> u32 {
+        (s.as_ptr() as usize - self.text.as_ptr() as usize) as u32
+    }
+
+    /// Lines consumed so far.
+    pub fn lines(&self) -> u64 {
+        self.no
+    }
+}
+
+/// Bit i is set when `b[i]` is a newline, for the first 64 bytes of `b`.
+#[inline]
+fn newline_mask(b: &[u8]) -> u64 {
+    match b.first_chunk::<64>() {
+        Some(block) => mask64(block),
+        None => b
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c == b'\n')
+            .fold(0, |m, (i, _)| m | 1 << i),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn mask64(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let p = block.as_ptr() as *const __m128i;
+    // SAFETY: SSE2 is part of the x86_64 baseline, and the four unaligned 16-byte loads stay
+    // within the 64-byte array.
+    unsafe {
+        let nl = _mm_set1_epi8(b'\n' as i8);
+        let m = |i: usize| {
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p.add(i)), nl)) as u16 as u64
+        };
+        m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn mask64(block: &[u8; 64]) -> u64 {
+    const LO: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut mask = 0;
+    for (i, w) in block.chunks_exact(8).enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        let x = u64::from_le_bytes(word) ^ 0x0a0a_0a0a_0a0a_0a0a;
+        // High bit of each byte set exactly where the byte of x is zero.
+        let zero = !(((x & LO) + LO) | x | LO);
+        // Gather the eight high bits into one byte.
+        let bits = ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+        mask |= bits << (8 * i);
+    }
+    mask
+}
+
+const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// High bit of each byte set exactly where the byte of `x` equals `b`.
+#[inline]
+fn eq_bytes(x: u64, b: u8) -> u64 {
+    let x = x ^ (ONES * b as u64);
+    !(((x & LO7) + LO7) | x | LO7)
+}
+
+/// The position of the last `b` in `s`, eight bytes at a time.
+#[inline]
+pub(super) fn rfind_byte(s: &[u8], b: u8) -> Option<usize> {
+    let mut end = s.len();
+    while end >= 8 {
+        let m = eq_bytes(word(s, end - 8), b);
+        if m != 0 {
+            return Some(end - 8 + (63 - m.leading_zeros() as usize) / 8);
+        }
+        end -= 8;
+    }
+    s[..end].iter().rposition(|&c| c == b)
+}
+
+/// True when `s` contains `b`, eight bytes at a time.
+#[inline]
+pub(super) fn has_byte(s: &[u8], b: u8) -> bool {
+    let mut i = 0;
+    while i + 8 <= s.len() {
+        if eq_bytes(word(s, i), b) != 0 {
+            return true;
+        }
+        i += 8;
+    }
+    s[i..].contains(&b)
+}
+
+/// A fast 64-bit hash of `s` mixed into `seed` (folded 128-bit multiplies over 16-byte
+/// words), for the identities of stacks and argument lists.
+#[inline]
+pub(super) fn hash(seed: u64, s: &[u8]) -> u64 {
+    const P0: u64 = 0xa076_1d64_78bd_642f;
+    const P1: u64 = 0xe703_7ed1_a0b4_28db;
+    let n = s.len();
+    let (a, b) = if n >= 16 {
+        let mut h = seed;
+        let mut i = 0;
+        while i + 16 < n {
+            h = fold(word(s, i) ^ P0 ^ h, word(s, i + 8) ^ P1);
+            i += 16;
+        }
+        (word(s, n - 16) ^ h, word(s, n - 8))
+    } else if n >= 8 {
+        (word(s, 0) ^ seed, word(s, n - 8))
+    } else if n >= 4 {
+        (half(s, 0) ^ seed, half(s, n - 4))
+    } else if n > 0 {
+        let v = (s[0] as u64) << 16 | (s[n / 2] as u64) << 8 | s[n - 1] as u64;
+        (v ^ seed, 0)
+    } else {
+        (seed, 0)
+    };
+    fold(a ^ P1, b ^ P0 ^ n as u64)
+}
+
+/// Mixes one 64-bit value into a hash.
+#[inline]
+pub(super) fn mix(h: u64, v: u64) -> u64 {
+    fold(h ^ 0xa076_1d64_78bd_642f, v ^ 0xe703_7ed1_a0b4_28db)
+}
+
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let r = (a as u128).wrapping_mul(b as u128);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+#[inline]
+fn word(s: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[i..i + 8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline]
+fn half(s: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&s[i..i + 4]);
+    u32::from_le_bytes(w) as u64
+}
+
+/// True for a line that starts with a space or TAB (a file line, also after copy-paste
+/// turned its TAB into spaces).
+#[inline]
+pub(super) fn indented(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b'\t' | b' '))
+}
+
+/// The line without leading spaces and TABs.
+#[inline]
+pub(super) fn trim_start(line: &[u8]) -> &[u8] {
+    let n = line
+        .iter()
+        .take_while(|&&b| b == b'\t' || b == b' ')
+        .count();
+    &line[n..]
+}
+
+/// Splits a function line `name(args)` at its last `(`: arguments never contain
+/// parentheses, names may (`pkg.(*T).M`).
+#[inline]
+pub(super) fn split_call(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let body = line.strip_suffix(b")")?;
+    let open = rfind_byte(body, b'(')?;
+    if open == 0 {
+        return None;
+    }
+    Some((&body[..open], &body[open + 1..]))
+}
+
+/// The part of a file line that identifies a frame, `path:LINE`, read from the right (paths
+/// may contain spaces): ` fp=… sp=… pc=…` and ` +0x…` are dropped. Also says whether a `+0x…`
+/// offset was printed. `s` has no leading whitespace.
+#[inline]
+pub(super) fn file_core(s: &[u8]) -> (&[u8], bool) {
+    let mut end = s.len();
+    let mut offset = false;
+    // The tokens to drop are at most 21 bytes long (`pc=0x` and 16 digits); a space further
+    // left belongs to the path.
+    while let Some(sp) = rfind_byte(&s[end.saturating_sub(24)..end], b' ') {
+        let sp = sp + end.saturating_sub(24);
+        let tok = &s[sp + 1..end];
+        if tok.starts_with(b"+0x") {
+            offset = true;
+        } else if !(tok.starts_with(b"fp=") || tok.starts_with(b"sp=") || tok.starts_with(b"pc=")) {
+            break;
+        }
+        end = sp;
+    }
+    (&s[..end], offset)
+}
+
+/// True when a file line's core ends like `:LINE` (or is a symbolizer's bare `pc=0x…`).
+#[inline]
+pub(super) fn core_ok(core: &[u8]) -> bool {
+    core.last().is_some_and(u8::is_ascii_digit) || core.starts_with(b"pc=0x")
+}
+
+/// Splits a file line's core into path and line: `:LINE` at the last colon. A symbolizer's
+/// `pc=0x…` has neither; a core without `:LINE` is all path.
+pub(super) fn split_core(core: &[u8]) -> (&[u8], u32) {
+    if core.starts_with(b"pc=0x") {
+        return (&core[..0], 0);
+    }
+    if let Some(c) = memrchr(b':', core) {
+        if let Some(line) = super::header::parse_u32(&core[c + 1..]) {
+            return (&core[..c], line);
+        }
+    }
+    (core, 0)
+}
+
+/// The elision marker: `...N frames elided...` gives `Some(N)`,
+/// `...additional frames elided...` gives `Some(0)`.
+pub(super) fn elision(line: &[u8]) -> Option<u32> {
+    let inner = line.strip_prefix(b"...")?.strip_suffix(b" elided...")?;
+    if inner == b"additional frames" {
+        return Some(0);
+    }
+    let n = inner.strip_suffix(b" frames")?;
+    super::header::parse_u32(n).or(Some(0))
+}
+
+/// Unwinder diagnostics the runtime may print inside a block (`runtime: g N: unexpected
+/// return pc…`, `stack: frame={…}`, hexdump words): skipped.
+#[inline]
+pub(super) fn is_diagnostic(line: &[u8]) -> bool {
+    let t = trim_start(line);
+    t.starts_with(b"runtime: ") || t.starts_with(b"stack: frame={") || is_hexdump(t)
+}
+
+fn is_hexdump(t: &[u8]) -> bool {
+    let Some(hex) = t.strip_prefix(b"0x") else {
+        return false;
+    };
+    let n = hex.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    n > 0 && hex.get(n) == Some(&b':')
+}
+
+/// A line of a crash preamble: `panic: …`, `fatal error: …`, `SIGQUIT: quit`, `PC=0x…`,
+/// `[signal …`, runtime messages.
+pub(super) fn is_preamble(line: &[u8]) -> bool {
+    line.starts_with(b"panic: ")
+        || line.starts_with(b"fatal error: ")
+        || line.starts_with(b"[signal ")
+        || line.starts_with(b"PC=0x")
+        || line.starts_with(b"runtime: ")
+        || line.starts_with(b"signal arrived during cgo execution")
+        || line.starts_with(b"instruction bytes:")
+        || is_signal_line(line)
+}
+
+/// `SIGQUIT: quit`, `SIGABRT: abort`, `SIGSEGV: segmentation violation`.
+fn is_signal_line(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"SIG") else {
+        return false;
+    };
+    let n = rest.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    n > 0 && rest[n..].starts_with(b": ")
+}
+
+/// Lines that end a goroutine block without being part of it: a new crash preamble, the go
+/// command's and test runner's output, a race-detector report, the crash relay separator.
+pub(super) fn ends_block(line: &[u8]) -> bool {
+    is_preamble(line)
+        || line.starts_with(b"exit status ")
+        || line.starts_with(b"FAIL")
+        || line.starts_with(b"--- ")
+        || line.starts_with(b"=== ")
+        || line.starts_with(b"ok  ")
+        || line.starts_with(b"=====")
+        || line.starts_with(b"WARNING: DATA RACE")
+        || line.starts_with(b"-----")
+        || line == b"runtime stack:"
+}
+
+/// Shortens a line for a message.
+pub(super) fn excerpt(line: &[u8]) -> String {
+    const MAX: usize = 80;
+    let s = String::from_utf8_lossy(line);
+    if s.chars().count() <= MAX {
+        return s.into_owned();
+    }
+    let cut: String = s.chars().take(MAX).collect();
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_line(s: &[u8]) -> (&[u8], u32, bool, bool) {
+        let (core, offset) = file_core(s);
+        let (file, line) = split_core(core);
+        (file, line, offset, core_ok(core))
+    }
+
+    #[test]
+    fn file_line_with_spaces_drive_letter_and_frame_pointers() {
+        let f = file_line(b"C:/Program Files/Go/src/runtime/mgc.go:1373 +0x25 fp=0xc00045bfe0 sp=0xc00045bfc0 pc=0x7ff7f65b75e5");
+        assert_eq!(
+            f,
+            (
+                &b"C:/Program Files/Go/src/runtime/mgc.go"[..],
+                1373,
+                true,
+                true
+            )
+        );
+    }
+
+    #[test]
+    fn file_line_pseudo_paths_and_no_offset() {
+        assert_eq!(
+            file_line(b"<autogenerated>:1 +0x2b"),
+            (&b"<autogenerated>"[..], 1, true, true)
+        );
+        assert_eq!(file_line(b"?:0"), (&b"?"[..], 0, false, true));
+        assert_eq!(
+            file_line(b"/src/crash1.21/main.go:30"),
+            (&b"/src/crash1.21/main.go"[..], 30, false, true)
+        );
+        assert_eq!(
+            file_line(b"/src/c/lib.c:12 pc=0x4f4b3e"),
+            (&b"/src/c/lib.c"[..], 12, false, true)
+        );
+        assert_eq!(file_line(b"pc=0x4f4b3c"), (&b""[..], 0, false, true));
+        assert!(!file_line(b"no colon here").3);
+    }
+
+    #[test]
+    fn newline_masks_agree_with_a_plain_search() {
+        let text: Vec<u8> = (0..1000u32)
+            .map(|i| {
+                if (i * 7919) % 13 == 0 {
+                    b'\n'
+                } else {
+                    b'a' + (i % 26) as u8
+                }
+            })
+            .collect();
+        for start in [0, 1, 5, 63, 64, 65, 500, 999] {
+            let mut c = Cursor::new(&text[start..]);
+            let mut got = Vec::new();
+            while let Some(l) = c.next_line() {
+                got.push(l.text.to_vec());
+            }
+            let want: Vec<Vec<u8>> = text[start..]
+                .split(|&b| b == b'\n')
+                .map(<[u8]>::to_vec)
+                .collect();
+            let want = if text[start..].ends_with(b"\n") {
+                &want[..want.len() - 1]
+            } else {
+                &want[..]
+            };
+            assert_eq!(got, want, "start {start}");
+        }
+    }
+
+    #[test]
+    fn byte_searches_agree_with_plain_ones() {
+        let text = b"net/http.(*conn).serve(0xc000123456, {0x7a1b20, 0xc0004567}) (x) \x80\xff(";
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                let s = &text[start..end];
+                for b in [b'(', b' ', b'x', 0x80, 0xff, b'z'] {
+                    assert_eq!(rfind_byte(s, b), s.iter().rposition(|&c| c == b));
+                    assert_eq!(has_byte(s, b), s.contains(&b));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hash_separates_nearby_inputs() {
+        let mut seen = std::collections::HashSet::new();
+        for n in 1..40 {
+            for b in [b'a', b'b'] {
+                let s = vec![b; n];
+                assert!(seen.insert(hash(1, &s)), "{n} {b}");
+            }
+        }
+        assert_ne!(hash(1, b"main.f"), hash(2, b"main.f"));
+    }
+
+    #[test]
+    fn call_split_takes_last_parenthesis() {
+        let (f, a) =
+            split_call(b"net/http.(*conn).serve(0xc000123456, {0x7a1b20, 0xc0004567})").unwrap();
+        assert_eq!(f, b"net/http.(*conn).serve");
+        assert_eq!(a, b"0xc000123456, {0x7a1b20, 0xc0004567}");
+        let (f, a) = split_call(b"internal/sync.(*Mutex).Lock(...)").unwrap();
+        assert_eq!((f, a), (&b"internal/sync.(*Mutex).Lock"[..], &b"..."[..]));
+        assert!(split_call(b"(foo)").is_none());
+        assert!(split_call(b"no parens").is_none());
+    }
+
+    #[test]
+    fn elision_markers() {
+        assert_eq!(elision(b"...21 frames elided..."), Some(21));
+        assert_eq!(elision(b"...additional frames elided..."), Some(0));
+        assert_eq!(elision(b"...something else"), None);
+    }
+
+    #[test]
+    fn cursor_strips_crlf_and_flags_a_cut_last_line() {
+        let mut c = Cursor::new(b"a\r\nb\nc");
+        assert_eq!(c.next_line().unwrap().text, b"a");
+        let b = c.next_line().unwrap();
+        assert_eq!((b.text, b.no, b.partial), (&b"b"[..], 2, false));
+        let l = c.next_line().unwrap();
+        assert_eq!((l.text, l.partial), (&b"c"[..], true));
+        assert!(c.next_line().is_none());
+    }
+}

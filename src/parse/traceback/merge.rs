@@ -1,0 +1,327 @@
+//! Merges chunk results, in dump order, into one snapshot: maps worker-local ids to snapshot
+//! ids, keeps argument lists within the memory budget, and turns what went wrong into
+//! warnings with input line numbers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ahash::AHashMap;
+
+use super::worker::{ARGS_NOT_COPIED, ChunkOut};
+use crate::model::{
+    Ancestor, ArgsId, CreatorId, Format, Goroutine, LabelsId, NONE, Snapshot, SnapshotBuilder,
+    StackId, State, StateId, Warning,
+};
+use crate::parse::ParseError;
+
+/// Warnings with line numbers kept per input; the rest are summarised.
+const MAX_WARNINGS: usize = 200;
+/// Preamble lines kept (a log full of panics is not one preamble).
+const MAX_PREAMBLE: usize = 64;
+/// Distinct states a snapshot keeps (state ids are 16-bit).
+const MAX_STATES: usize = 60_000;
+
+/// A goroutine's argument text: the chunk's argument bytes and its pieces' (start, len).
+type Pieces<'b> = (&'b [u8], &'b [(u32, u32)]);
+
+/// The distinct argument lists, kept until their estimated memory reaches the budget. Once
+/// a list does not fit, the table closes: later goroutines get a list only if it equals one
+/// already kept. Deciding in dump order makes the outcome independent of thread timing.
+struct ArgsTable<'a> {
+    by_hash: AHashMap<u64, ArgsId>,
+    used: usize,
+    budget: usize,
+    closed: &'a AtomicBool,
+    dropped: u64,
+}
+
+impl ArgsTable<'_> {
+    fn resolve(
+        &mut self,
+        table: &mut Vec<Arc<[Box<str>]>>,
+        hash: u64,
+        pieces: Option<Pieces<'_>>,
+    ) -> ArgsId {
+        if let Some(&id) = self.by_hash.get(&hash) {
+            match pieces {
+                Some((bytes, p)) if !same(&table[id as usize], bytes, p) => {}
+                _ => return id,
+            }
+        }
+        let Some((bytes, p)) = pieces else {
+            self.dropped += 1;
+            return NONE;
+        };
+        if self.closed.load(Ordering::Relaxed) {
+            self.dropped += 1;
+            return NONE;
+        }
+        let cost = cost(p);
+        if self.used + cost > self.budget {
+            self.closed.store(true, Ordering::Relaxed);
+            self.dropped += 1;
+            return NONE;
+        }
+        self.used += cost;
+        let list: Arc<[Box<str>]> = p
+            .iter()
+            .map(|&(s, l)| {
+                String::from_utf8_lossy(&bytes[s as usize..(s + l) as usize])
+                    .into_owned()
+                    .into_boxed_str()
+            })
+            .collect();
+        let id = table.len() as ArgsId;
+        table.push(list);
+        self.by_hash.entry(hash).or_insert(id);
+        id
+    }
+}
+
+fn same(list: &[Box<str>], bytes: &[u8], pieces: &[(u32, u32)]) -> bool {
+    list.len() == pieces.len()
+        && list
+            .iter()
+            .zip(pieces)
+            .all(|(a, &(s, l))| a.as_bytes() == &bytes[s as usize..(s + l) as usize])
+}
+
+/// Estimated heap bytes of one kept list: the shared slice, each string's allocation, and
+/// the table entries that point at it.
+fn cost(pieces: &[(u32, u32)]) -> usize {
+    let strings: usize = pieces
+        .iter()
+        .map(|&(_, l)| match l as usize {
+            0 => 0,
+            l => ((l + 8 + 15) & !15).max(32),
+        })
+        .sum();
+    ((16 + 16 * pieces.len() + 15) & !15) + strings + 48
+}
+
+/// Builds the snapshot from chunk results handed over in order.
+pub(super) struct Merger<'a> {
+    b: SnapshotBuilder,
+    stacks: Vec<Vec<StackId>>,
+    states: Vec<Vec<StateId>>,
+    labels: Vec<Vec<LabelsId>>,
+    creators: Vec<Vec<CreatorId>>,
+    args: ArgsTable<'a>,
+    ancestry: AHashMap<Vec<(u64, u32, u32)>, u32>,
+    line_base: u64,
+    kept_warnings: usize,
+    more_warnings: u64,
+    truncated: Option<u64>,
+    preamble_dropped: usize,
+}
+
+impl<'a> Merger<'a> {
+    pub fn new(source: &str, args_budget: usize, closed: &'a AtomicBool) -> Merger<'a> {
+        Merger {
+            b: SnapshotBuilder::new(source, Format::Traceback),
+            stacks: Vec::new(),
+            states: Vec::new(),
+            labels: Vec::new(),
+            creators: Vec::new(),
+            args: ArgsTable {
+                by_hash: AHashMap::new(),
+                used: 0,
+                budget: args_budget,
+                closed,
+                dropped: 0,
+            },
+            ancestry: AHashMap::new(),
+            line_base: 0,
+            kept_warnings: 0,
+            more_warnings: 0,
+            truncated: None,
+            preamble_dropped: 0,
+        }
+    }
+
+    /// Adds the next chunk's result (chunks must come in input order).
+    pub fn merge(&mut self, out: ChunkOut) {
+        let w = out.worker;
+        if self.stacks.len() <= w {
+            let n = w + 1;
+            self.stacks.resize_with(n, Vec::new);
+            self.states.resize_with(n, Vec::new);
+            self.labels.resize_with(n, Vec::new);
+            self.creators.resize_with(n, Vec::new);
+        }
+        for s in out.new_stacks {
+            let id = self.b.stack(s);
+            self.stacks[w].push(id);
+        }
+        for raw in out.new_states {
+            let id = if self.b.snap().states.len() >= MAX_STATES {
+                0
+            } else {
+                self.b.state(State::from_status(&raw))
+            };
+            self.states[w].push(id);
+        }
+        for l in out.new_labels {
+            let id = self.b.labels(l);
+            self.labels[w].push(id);
+        }
+        for c in out.new_creators {
+            let id = self.b.creator(c);
+            self.creators[w].push(id);
+        }
+        let chains: Vec<u32> = out
+            .ancestries
+            .into_iter()
+            .map(|chain| {
+                let key: Vec<(u64, u32, u32)> = chain
+                    .into_iter()
+                    .map(|(id, stack, creator)| {
+                        let stack = self.b.stack(stack);
+                        let creator = creator.map_or(NONE, |c| self.b.creator(c));
+                        (id, stack, creator)
+                    })
+                    .collect();
+                if let Some(&i) = self.ancestry.get(&key) {
+                    return i;
+                }
+                let ancestry = &mut self.b.snap().ancestry;
+                let i = ancestry.len() as u32;
+                ancestry.push(
+                    key.iter()
+                        .map(|&(id, stack, creator)| Ancestor { id, stack, creator })
+                        .collect(),
+                );
+                self.ancestry.insert(key, i);
+                i
+            })
+            .collect();
+        let (stacks, states, labels, creators) = (
+            &self.stacks[w],
+            &self.states[w],
+            &self.labels[w],
+            &self.creators[w],
+        );
+        let snap = self.b.snap();
+        snap.goroutines.reserve(out.goroutines.len());
+        for g in &out.goroutines {
+            let args = if g.args_n == 0 {
+                NONE
+            } else {
+                let pieces = (g.args_first != ARGS_NOT_COPIED).then(|| {
+                    let first = g.args_first as usize;
+                    (
+                        &out.args_bytes[..],
+                        &out.args_pieces[first..first + g.args_n as usize],
+                    )
+                });
+                self.args.resolve(&mut snap.args, g.args_hash, pieces)
+            };
+            snap.goroutines.push(Goroutine {
+                id: g.id,
+                parent: g.parent,
+                wait_minutes: g.minutes,
+                stack: stacks[g.stack as usize],
+                args,
+                labels: if g.labels == NONE {
+                    0
+                } else {
+                    labels[g.labels as usize]
+                },
+                creator: if g.creator == NONE {
+                    NONE
+                } else {
+                    creators[g.creator as usize]
+                },
+                ancestors: if g.ancestors == NONE {
+                    NONE
+                } else {
+                    chains[g.ancestors as usize]
+                },
+                state: states[g.state as usize],
+                flags: crate::model::GFlags(g.flags),
+            });
+        }
+        for mut warning in out.warnings {
+            if self.kept_warnings < MAX_WARNINGS {
+                warning.line = warning.line.map(|l| l + self.line_base);
+                snap.warnings.push(warning);
+                self.kept_warnings += 1;
+            } else {
+                self.more_warnings += 1;
+            }
+        }
+        self.more_warnings += out.more_warnings;
+        for line in out.preamble {
+            if snap.preamble.len() < MAX_PREAMBLE {
+                snap.preamble.push(line);
+            } else {
+                self.preamble_dropped += 1;
+            }
+        }
+        if let Some(l) = out.truncated {
+            self.truncated.get_or_insert(l + self.line_base);
+        }
+        self.line_base += out.lines;
+    }
+
+    /// The finished snapshot, or an error when no goroutine was found.
+    pub fn finish(mut self) -> Result<Snapshot, ParseError> {
+        let source = self.b.snap().source.clone();
+        if self.b.snap().goroutines.is_empty() {
+            if let Some(first) = self.b.snap().preamble.first() {
+                return Err(ParseError::Malformed {
+                    source_name: source,
+                    line: 0,
+                    message: format!(
+                        "found a crash report (`{first}`) but no goroutine block after it; expected blocks starting with a header like `goroutine 1 [running]:` (was GOTRACEBACK=none set?)"
+                    ),
+                });
+            }
+            return Err(ParseError::NotEvidence {
+                source_name: source,
+                found: if self.line_base == 0 {
+                    "the input is empty".into()
+                } else {
+                    format!("{} lines without a goroutine header", self.line_base)
+                },
+                expected: "a goroutine dump: blocks that start with a header like `goroutine 1 [running]:` followed by frames",
+            });
+        }
+        let snap = self.b.snap();
+        if let Some(line) = self.truncated {
+            snap.warnings.push(Warning {
+                line: Some(line),
+                message: "the input ends inside the goroutine block that starts here: the dump is truncated, so that goroutine's stack is incomplete; everything before it was read".into(),
+            });
+        }
+        if self.more_warnings > 0 {
+            snap.warnings.push(Warning {
+                line: None,
+                message: format!(
+                    "{} more lines inside goroutine blocks did not fit the traceback grammar and were skipped (only the first {MAX_WARNINGS} are listed)",
+                    self.more_warnings
+                ),
+            });
+        }
+        if self.preamble_dropped > 0 {
+            snap.warnings.push(Warning {
+                line: None,
+                message: format!(
+                    "{} further crash-report lines (`panic:`, `fatal error:`, …) were not kept; the first {MAX_PREAMBLE} were",
+                    self.preamble_dropped
+                ),
+            });
+        }
+        if self.args.dropped > 0 {
+            snap.warnings.push(Warning {
+                line: None,
+                message: format!(
+                    "argument words of {} goroutines were not kept (memory budget of {} MiB for distinct argument lists reached); waits on objects are judged from the rest",
+                    self.args.dropped,
+                    self.args.budget >> 20
+                ),
+            });
+        }
+        Ok(self.b.finish())
+    }
+}

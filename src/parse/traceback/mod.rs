@@ -1,0 +1,270 @@
+//! Full traceback text: pprof `goroutine?debug=2`, `runtime.Stack`, panics, fatal errors,
+//! SIGQUIT dumps, `go test` timeouts and goroutineleak debug=2 (spec §1).
+//!
+//! The input is streamed: it is read with `read()` into large chunks that are cut just before
+//! a goroutine header, so no block straddles two chunks. Worker threads parse chunks into
+//! compact records with worker-local ids ([`worker`]); this thread merges them in dump order
+//! into one [`SnapshotBuilder`], so goroutine order, warning line numbers and which argument
+//! lists are kept do not depend on thread timing. Memory stays bounded by a few chunks plus
+//! the snapshot itself.
+
+mod header;
+mod lines;
+mod merge;
+mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use memchr::memmem;
+
+use super::{Options, ParseError};
+use crate::model::Snapshot;
+use merge::Merger;
+use worker::Worker;
+
+/// Bytes read per chunk.
+const CHUNK: usize = 4 << 20;
+/// A chunk grows up to this size to keep one goroutine block whole; past it, it is cut at a
+/// line boundary.
+const MAX_CHUNK: usize = 64 << 20;
+
+/// `Some(true)` when the head holds a goroutine header (`goroutine <digits> ` then `[` or
+/// `gp=`) at the start of a line; `Some(false)` when it clearly is another format; `None`
+/// otherwise (a dump may follow a long stretch of other output).
+pub fn sniff(head: &[u8]) -> Option<bool> {
+    let mut start = 0;
+    let mut first = true;
+    while start < head.len() {
+        let line = &head[start..];
+        if header::is_header(line) {
+            return Some(true);
+        }
+        if first && is_other_format(line) {
+            return Some(false);
+        }
+        first = false;
+        match memchr::memchr2(b'\n', b'\r', line) {
+            Some(i) => start += i + 1,
+            None => break,
+        }
+    }
+    None
+}
+
+/// Heads that announce one of the other formats on their first line.
+fn is_other_format(line: &[u8]) -> bool {
+    line.starts_with(&[0x1f, 0x8b])
+        || line.starts_with(b"goroutine profile: total ")
+        || line.starts_with(b"goroutineleak profile: total ")
+        || line.starts_with(b"File: ")
+        || line.starts_with(b"Type: goroutine")
+        || line.starts_with(b"State ")
+        || line.starts_with(b"Netid ")
+        || line.starts_with(b"Recv-Q ")
+        || line.starts_with(b"Active Internet connections")
+        || line.starts_with(b"Proto Recv-Q")
+        || line.starts_with(b"  sl  local_address")
+}
+
+/// Reads a traceback dump.
+pub fn parse(
+    input: Box<dyn BufRead + Send>,
+    source: &str,
+    opts: &Options,
+) -> Result<Snapshot, ParseError> {
+    parse_chunked(input, source, opts, CHUNK)
+}
+
+fn parse_chunked(
+    input: Box<dyn BufRead + Send>,
+    source: &str,
+    opts: &Options,
+    chunk: usize,
+) -> Result<Snapshot, ParseError> {
+    let io_err = |error| ParseError::Io {
+        source_name: source.to_string(),
+        error,
+    };
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let closed = AtomicBool::new(false);
+    let mut merger = Merger::new(source, opts.args_budget, &closed);
+    let mut chunker = Chunker::new(input, chunk);
+    let Some(first) = chunker.next(Vec::new()).map_err(io_err)? else {
+        return merger.finish();
+    };
+    if threads <= 1 || first.last {
+        // Small input or one thread: parse in place, chunk by chunk.
+        let mut w = Worker::new(0);
+        let mut job = Some(first);
+        while let Some(j) = job {
+            let keep = !closed.load(Ordering::Relaxed);
+            merger.merge(w.run(&j.buf[..j.len], j.index, j.last, keep));
+            job = chunker.next(j.buf).map_err(io_err)?;
+        }
+        return merger.finish();
+    }
+    let read = std::thread::scope(|s| -> io::Result<()> {
+        let (work_tx, work_rx) = crossbeam_channel::bounded::<Job>(threads);
+        let (pool_tx, pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+        let (res_tx, res_rx) = crossbeam_channel::unbounded();
+        let reader = s.spawn(move || -> io::Result<()> {
+            // Buffers in flight: one per worker, one queued, one being filled.
+            let max_buffers = threads + 2;
+            let mut buffers = 1;
+            let mut job = Some(first);
+            while let Some(j) = job {
+                if work_tx.send(j).is_err() {
+                    return Ok(());
+                }
+                let buf = if buffers < max_buffers {
+                    buffers += 1;
+                    Vec::new()
+                } else {
+                    match pool_rx.recv() {
+                        Ok(b) => b,
+                        Err(_) => return Ok(()),
+                    }
+                };
+                job = chunker.next(buf)?;
+            }
+            Ok(())
+        });
+        for id in 0..threads {
+            let work_rx = work_rx.clone();
+            let pool_tx = pool_tx.clone();
+            let res_tx = res_tx.clone();
+            let closed = &closed;
+            s.spawn(move || {
+                let mut w = Worker::new(id);
+                for j in work_rx {
+                    let keep = !closed.load(Ordering::Relaxed);
+                    let out = w.run(&j.buf[..j.len], j.index, j.last, keep);
+                    let _ = pool_tx.send(j.buf);
+                    if res_tx.send(out).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop((work_rx, pool_tx, res_tx));
+        let mut pending = BTreeMap::new();
+        let mut next = 0;
+        for out in res_rx {
+            pending.insert(out.index, out);
+            while let Some(out) = pending.remove(&next) {
+                merger.merge(out);
+                next += 1;
+            }
+        }
+        reader
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the reader thread failed")))
+    });
+    read.map_err(io_err)?;
+    merger.finish()
+}
+
+/// One chunk handed to a worker: `buf[..len]`.
+struct Job {
+    index: usize,
+    buf: Vec<u8>,
+    len: usize,
+    last: bool,
+}
+
+/// Cuts the input into chunks that start at a goroutine header.
+struct Chunker {
+    input: Box<dyn BufRead + Send>,
+    carry: Vec<u8>,
+    chunk: usize,
+    eof: bool,
+    index: usize,
+    finder: memmem::FinderRev<'static>,
+}
+
+impl Chunker {
+    fn new(input: Box<dyn BufRead + Send>, chunk: usize) -> Chunker {
+        Chunker {
+            input,
+            carry: Vec::new(),
+            chunk: chunk.max(1),
+            eof: false,
+            index: 0,
+            finder: memmem::FinderRev::new(b"\ngoroutine "),
+        }
+    }
+
+    /// Fills `buf` with the next chunk; `None` at the end of the input.
+    fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Option<Job>> {
+        if self.eof && self.carry.is_empty() {
+            return Ok(None);
+        }
+        let mut target = self.carry.len() + self.chunk;
+        if buf.len() < target {
+            buf.resize(target, 0);
+        }
+        let mut len = self.carry.len();
+        buf[..len].copy_from_slice(&self.carry);
+        self.carry.clear();
+        loop {
+            while len < target && !self.eof {
+                match self.input.read(&mut buf[len..target]) {
+                    Ok(0) => self.eof = true,
+                    Ok(n) => len += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.eof {
+                if len == 0 {
+                    return Ok(None);
+                }
+                return Ok(Some(self.job(buf, len, true)));
+            }
+            if let Some(split) = self.split(&buf[..len]) {
+                self.carry.extend_from_slice(&buf[split..len]);
+                return Ok(Some(self.job(buf, split, false)));
+            }
+            if target < MAX_CHUNK {
+                // One block larger than a chunk: grow to keep it whole.
+                target = (target * 2).min(MAX_CHUNK);
+                buf.resize(target, 0);
+                continue;
+            }
+            let split = memchr::memrchr(b'\n', &buf[..len]).map_or(len, |i| i + 1);
+            self.carry.extend_from_slice(&buf[split..len]);
+            return Ok(Some(self.job(buf, split, false)));
+        }
+    }
+
+    /// The start of the last goroutine header in `b` (after position 0).
+    fn split(&self, b: &[u8]) -> Option<usize> {
+        let mut end = b.len();
+        while let Some(i) = self.finder.rfind(&b[..end]) {
+            if b.get(i + 11).is_some_and(u8::is_ascii_digit) {
+                return Some(i + 1);
+            }
+            end = i;
+        }
+        None
+    }
+
+    fn job(&mut self, buf: Vec<u8>, len: usize, last: bool) -> Job {
+        let index = self.index;
+        self.index += 1;
+        Job {
+            index,
+            buf,
+            len,
+            last,
+        }
+    }
+}
