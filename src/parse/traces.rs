@@ -325,11 +325,19 @@ fn parse_time(s: &str) -> Option<f64> {
     let date = parts.next()?;
     let time = parts.next()?;
     let zone = parts.next();
-    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let num = |x: &str| -> Option<i64> {
+        (!x.is_empty() && x.len() <= 4 && x.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| x.parse().ok())
+            .flatten()
+    };
+    let mut d = date.split('-').map(num);
     let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.split(':').map(|x| x.parse::<f64>().ok());
+    let mut t = time.split(':').map(num);
     let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h >= 24.0 || mi >= 60.0 {
+    if d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h >= 24 || mi >= 60 || se > 60 {
         return None;
     }
     let offset = match zone {
@@ -352,7 +360,7 @@ fn parse_time(s: &str) -> Option<f64> {
         }
     };
     let days = days_from_civil(y, mo, da);
-    Some((days * 86400 - offset) as f64 + h * 3600.0 + mi * 60.0 + se)
+    Some((days * 86400 - offset + h * 3600 + mi * 60 + se) as f64)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
@@ -552,5 +560,7 @@ mod tests {
         assert_eq!(parse_time("2026-11-22 02:40:22 CET"), None);
         assert_eq!(parse_time("2026-13-22 02:40:22 UTC"), None);
         assert_eq!(parse_time("garbage"), None);
+        assert_eq!(parse_time("99999999999-01-01 00:00:00 UTC"), None);
+        assert_eq!(parse_time("2026-01-01 nan:00:00 UTC"), None);
     }
 }
