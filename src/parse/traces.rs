@@ -201,6 +201,11 @@ impl Block {
                 self.labels.push((k.trim().into(), v.trim_end().into()));
                 return;
             }
+            if let Some(k) = t.trim_end().strip_suffix(':') {
+                // An empty value whose padding an editor trimmed.
+                self.labels.push((k.trim().into(), "".into()));
+                return;
+            }
             warn(b, n, format!("not a label or count line: {:?}", clip(t)));
             return;
         }
@@ -421,6 +426,7 @@ mod tests {
             SEP,
             "   handler:  /api/v1",
             "   user id:  a b\"c",
+            "     empty:",
             "         3   runtime.gopark",
             "             runtime.chanrecv",
             "             internal/poll.(*pollDesc).waitRead (inline)",
@@ -451,6 +457,7 @@ mod tests {
         assert_eq!(
             s.labels(s.records[0].labels),
             &vec![
+                ("empty".into(), "".into()),
                 ("handler".into(), "/api/v1".into()),
                 ("user id".into(), "a b\"c".into())
             ]
