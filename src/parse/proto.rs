@@ -20,6 +20,10 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/perftools.profiles.rs"));
 }
 
+/// Frames kept per stack: the runtime records at most 1024 locations, each a short inline
+/// expansion, so deeper stacks are hand-made and only cost memory.
+const MAX_FRAMES: usize = 8192;
+
 /// Wire types (`0` varint, `1` 64-bit, `2` length-delimited, `5` 32-bit) that each top-level
 /// `Profile` field may use; `None` for unknown field numbers.
 fn profile_wire_types(field: u64) -> Option<&'static [u8]> {
@@ -306,16 +310,20 @@ fn convert(p: &pb::Profile, source: &str, opts: &Options) -> Result<Snapshot, Pa
     }
 
     let mut missing_locations = 0u64;
+    let mut cut_stacks = 0u64;
     let mut missing_values = 0u64;
     let mut sum: i64 = 0;
     for s in &p.sample {
         let mut frames = Vec::new();
+        let mut dropped = 0usize;
         for id in &s.location_id {
             match frames_of.get(id) {
-                Some(f) => frames.extend_from_slice(f),
+                Some(f) if frames.len() + f.len() <= MAX_FRAMES => frames.extend_from_slice(f),
+                Some(f) => dropped += f.len(),
                 None => missing_locations += 1,
             }
         }
+        cut_stacks += u64::from(dropped > 0);
         let count = match s.value.get(vi) {
             Some(&v) => v,
             None => {
@@ -340,7 +348,7 @@ fn convert(p: &pb::Profile, source: &str, opts: &Options) -> Result<Snapshot, Pa
         sum = sum.saturating_add(count);
         let stack = b.stack(Stack {
             frames,
-            elided: None,
+            elided: (dropped > 0).then(|| u32::try_from(dropped).unwrap_or(u32::MAX)),
         });
         let labels = b.labels(labels);
         b.snap().records.push(Record {
@@ -354,6 +362,14 @@ fn convert(p: &pb::Profile, source: &str, opts: &Options) -> Result<Snapshot, Pa
             line: None,
             message: format!(
                 "{missing_locations} frames refer to locations the profile does not define; they are left out"
+            ),
+        });
+    }
+    if cut_stacks > 0 {
+        b.snap().warnings.push(Warning {
+            line: None,
+            message: format!(
+                "{cut_stacks} stacks are deeper than {MAX_FRAMES} frames (the runtime records at most 1024); their outer frames are left out"
             ),
         });
     }
@@ -565,6 +581,18 @@ mod tests {
             e.starts_with("p.pb:0: the pprof profile was cut short"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn r_absurdly_deep_stack_is_capped() {
+        let mut p = sample_profile();
+        p.sample[1].location_id = vec![30; MAX_FRAMES + 10];
+        p.location[2].line[0].function_id = 2;
+        let s = read(p.encode_to_vec()).expect("parses");
+        let st = &s.stacks[s.records[1].stack as usize];
+        assert_eq!(st.frames.len(), MAX_FRAMES);
+        assert_eq!(st.elided, Some(10));
+        assert!(s.warnings.iter().any(|w| w.message.contains("deeper than")));
     }
 
     #[test]

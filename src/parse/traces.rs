@@ -201,6 +201,11 @@ impl Block {
                 self.labels.push((k.trim().into(), v.trim_end().into()));
                 return;
             }
+            if let Some(k) = t.trim_end().strip_suffix(':') {
+                // An empty value whose padding an editor trimmed.
+                self.labels.push((k.trim().into(), "".into()));
+                return;
+            }
             warn(b, n, format!("not a label or count line: {:?}", clip(t)));
             return;
         }
@@ -325,11 +330,19 @@ fn parse_time(s: &str) -> Option<f64> {
     let date = parts.next()?;
     let time = parts.next()?;
     let zone = parts.next();
-    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let num = |x: &str| -> Option<i64> {
+        (!x.is_empty() && x.len() <= 4 && x.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| x.parse().ok())
+            .flatten()
+    };
+    let mut d = date.split('-').map(num);
     let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
-    let mut t = time.split(':').map(|x| x.parse::<f64>().ok());
+    let mut t = time.split(':').map(num);
     let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h >= 24.0 || mi >= 60.0 {
+    if d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h >= 24 || mi >= 60 || se > 60 {
         return None;
     }
     let offset = match zone {
@@ -352,7 +365,7 @@ fn parse_time(s: &str) -> Option<f64> {
         }
     };
     let days = days_from_civil(y, mo, da);
-    Some((days * 86400 - offset) as f64 + h * 3600.0 + mi * 60.0 + se)
+    Some((days * 86400 - offset + h * 3600 + mi * 60 + se) as f64)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date.
@@ -413,6 +426,7 @@ mod tests {
             SEP,
             "   handler:  /api/v1",
             "   user id:  a b\"c",
+            "     empty:",
             "         3   runtime.gopark",
             "             runtime.chanrecv",
             "             internal/poll.(*pollDesc).waitRead (inline)",
@@ -443,6 +457,7 @@ mod tests {
         assert_eq!(
             s.labels(s.records[0].labels),
             &vec![
+                ("empty".into(), "".into()),
                 ("handler".into(), "/api/v1".into()),
                 ("user id".into(), "a b\"c".into())
             ]
@@ -552,5 +567,7 @@ mod tests {
         assert_eq!(parse_time("2026-11-22 02:40:22 CET"), None);
         assert_eq!(parse_time("2026-13-22 02:40:22 UTC"), None);
         assert_eq!(parse_time("garbage"), None);
+        assert_eq!(parse_time("99999999999-01-01 00:00:00 UTC"), None);
+        assert_eq!(parse_time("2026-01-01 nan:00:00 UTC"), None);
     }
 }
