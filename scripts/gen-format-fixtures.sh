@@ -87,7 +87,7 @@ build() {
 }
 
 # cmdline: the command recorded in expectations (paths relative to the repository).
-cmdline() { echo "$*" | sed "s|$OUT/|tests/fixtures/|g; s|$BUILD/[^ /]*/bin/|./|g; s|$GO_CACHE/\\([^/ ]*\\)/go/bin/go|go\\1|g"; }
+cmdline() { echo "$*" | sed "s|^env ||; s|$OUT/|tests/fixtures/|g; s|$BUILD/[^ /]*/bin/|./|g"; }
 
 # profiles GO VER DIR STEM [zoo flags...]: debug=2, debug=1, protobuf, and -traces of it.
 profiles() {
@@ -185,18 +185,20 @@ derived() {
 import json, sys
 exp, d, s, cut = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 base = json.load(open(exp))
-def write(name, file, notes, **over):
+def write(name, file, command, notes, **over):
     e = dict(base)
     e["file"] = file
+    e["command"] = command
     e["derived_from"] = "debug2/" + base["file"]
     e["notes"] = notes
     e.update(over)
     open(f"{d}/{name}.expect.json", "w").write(json.dumps(e, indent=2) + "\n")
-write(s, s + ".txt.gz", "derived: the debug=2 dump compressed with gzip -9 -n")
-write(s + "-crlf", s + "-crlf.txt", "derived: the debug=2 dump with every LF turned into CRLF")
-write(s + "-lognoise", s + "-lognoise.txt",
+src = "tests/fixtures/debug2/" + base["file"]
+write(s, s + ".txt.gz", f"gzip -9 -n -c {src}", "derived: the debug=2 dump compressed with gzip -9 -n")
+write(s + "-crlf", s + "-crlf.txt", f"sed 's/$/\\r/' {src}", "derived: the debug=2 dump with every LF turned into CRLF")
+write(s + "-lognoise", s + "-lognoise.txt", f"(3 log lines; cat {src}; 2 log lines)",
       "derived: the debug=2 dump with three log lines before it and two after it")
-write(s + "-truncated", s + "-truncated.txt",
+write(s + "-truncated", s + "-truncated.txt", f"head -c {cut} {src}",
       f"derived: the first {cut} bytes of the debug=2 dump, cut inside a line; a parser must "
       "keep the goroutines before the cut and warn about the cut",
       truncated=True, goroutines_exact=False, goroutines=1, goroutines_at_most=base["goroutines"],
@@ -281,5 +283,28 @@ if [ "$QUICK" = 1 ]; then derived "go$machine_ver-zoo"; else derived "go1.27.3-z
 if [ -n "$minutes_pid" ]; then
   log "waiting for the minutes variant"
   wait "$minutes_pid"
+fi
+# The fixture list in README.md (between its markers), from the expectations.
+if [ -f "$OUT/README.md" ]; then
+  python3 - "$OUT" <<'EOF'
+import json, os, sys
+out = sys.argv[1]
+rows = []
+for d in sorted(os.listdir(out)):
+    if not os.path.isdir(os.path.join(out, d)):
+        continue
+    for f in sorted(os.listdir(os.path.join(out, d))):
+        if f.endswith(".expect.json"):
+            e = json.load(open(os.path.join(out, d, f)))
+            cmd = e.get("command", "").replace("|", "\\|")
+            rows.append(f"| `{d}/{e['file']}` | {e['format']} | {e['go']} | {e['program']} | `{cmd}` |")
+readme = os.path.join(out, "README.md")
+text = open(readme).read()
+begin = text.index("<!-- fixtures:begin")
+begin = text.index("\n", begin) + 1
+end = text.index("<!-- fixtures:end -->")
+table = "| fixture | format | Go | program | command |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+open(readme, "w").write(text[:begin] + table + text[end:])
+EOF
 fi
 log "done in $(( $(date +%s) - started )) s: $(find "$OUT" -name '*.expect.json' | wc -l) fixtures in $OUT"

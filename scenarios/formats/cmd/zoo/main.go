@@ -103,14 +103,18 @@ func writeProfiles(p *population) {
 //
 //go:noinline
 func waitMinutes(p *population) {
-	time.Sleep(61 * time.Second)
-	for i := 0; i < 4; i++ {
+	// The first GC after a goroutine parks stamps its wait start; the header shows minutes
+	// once a minute has passed since that stamp.
+	for i := 0; i < 2; i++ {
 		runtime.GC()
-		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(61 * time.Second)
+	for i := 0; i < 2; i++ {
+		runtime.GC()
 	}
 	self := expect.Category{Function: "main.waitMinutes", Count: 1, State: "running"}
 	e := traceback(p, self, "goroutine-debug2", true,
-		"pprof.Lookup(\"goroutine\").WriteTo(f, 2) after the population waited 61 s and 4 forced GCs: blocked goroutines carry \", 1 minutes\"")
+		"pprof.Lookup(\"goroutine\").WriteTo(f, 2) after two forced GCs, 61 s of waiting and two more GCs: blocked goroutines carry \", 1 minutes\"")
 	for i := range e.Categories {
 		if e.Categories[i].Function != self.Function && e.Categories[i].State != "running" {
 			e.Categories[i].MinWaitMinutes = 1

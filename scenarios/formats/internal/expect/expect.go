@@ -59,10 +59,11 @@ type File struct {
 	Notes      string     `json:"notes,omitempty"`
 }
 
-// GoVersion is the runtime's version without the "go" prefix or experiment suffix.
+// GoVersion is the runtime's version without the "go" prefix or an experiment suffix
+// ("go1.26.8-X:goroutineleakprofile" is 1.26.8).
 func GoVersion() string {
 	v := strings.TrimPrefix(runtime.Version(), "go")
-	if i := strings.IndexAny(v, " +"); i >= 0 {
+	if i := strings.IndexAny(v, " +-"); i >= 0 {
 		v = v[:i]
 	}
 	return v
