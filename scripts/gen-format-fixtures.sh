@@ -278,7 +278,7 @@ for ver in "${versions[@]}"; do
 done
 
 # The derived variants start from the newest full debug=2 dump made here.
-if [ "$QUICK" = 1 ]; then derived "go$machine_ver-zoo"; else derived "go1.27.3-zoo"; fi
+if [ -f "$OUT/debug2/go1.27.3-zoo.txt" ]; then derived go1.27.3-zoo; else derived "go$machine_ver-zoo"; fi
 
 if [ -n "$minutes_pid" ]; then
   log "waiting for the minutes variant"
