@@ -1,0 +1,3 @@
+module hangdoc/scenarios/formats
+
+go 1.21
