@@ -177,6 +177,7 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
         .unwrap_or(frames.len());
     let mut kind = None;
     let mut object = None;
+    let mut sema_object = None;
     let mut once_at = None;
     for (i, f) in frames.iter().enumerate() {
         let name = &*f.function;
@@ -216,9 +217,11 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
             | "sync.runtime_SemacquireWaitGroup" => (None, None),
             _ => (None, None),
         };
+        // Semaphore words are offsets into the primitive and usually stale; a receiver
+        // printed exactly wins.
+        let is_sema = name.contains("runtime_Semacquire");
         if let Some(k) = k {
-            // RWMutex.Lock waits on its inner mutex: the RWMutex wins, as does the first
-            // explicit receiver.
+            // RWMutex.Lock waits on its inner mutex: the RWMutex (or Cond, WaitGroup) kind wins.
             let stronger = matches!(
                 (kind, k),
                 (None, _)
@@ -229,14 +232,15 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
             );
             if stronger {
                 kind = Some(k);
-                if obj.is_some() {
-                    object = obj;
-                }
-            } else if object.is_none() && obj.is_some() {
-                object = obj;
+            }
+            match (is_sema, obj) {
+                (false, Some(o)) if object.is_none() => object = Some(o),
+                (true, Some(o)) if sema_object.is_none() => sema_object = Some(o),
+                _ => {}
             }
         }
     }
+    let object = object.or(sema_object);
     if let Some(oi) = once_at {
         if kind == Some(WaitKind::Mutex)
             || matches!(reason, WaitReason::MutexLock | WaitReason::Semacquire)
