@@ -199,7 +199,8 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
         let nondecreasing = series.windows(2).all(|w| w[1] >= w[0]);
         let first_n = series[0];
         let grew = k.total >= first_n + (first_n / 5).max(3);
-        let parked_grew = parked[parked.len() - 1] >= parked[0] + (k.total - first_n) / 2;
+        let parked_grew =
+            parked[parked.len() - 1] >= parked[0] + k.total.saturating_sub(first_n) / 2;
         if snaps.len() >= 3 && nondecreasing && grew && parked_grew && k.count > 0 {
             let persisting = first
                 .goroutines
