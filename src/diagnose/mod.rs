@@ -183,6 +183,29 @@ pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
 /// Growth of goroutines already explained by another finding (they pile up behind a stuck
 /// lock or channel) is a symptom, not a second cause: it becomes a line of evidence there.
 fn fold_symptoms(findings: &mut Vec<Finding>) {
+    // A finding about the goroutines another finding already names as its root (the holder
+    // of a lock, stuck on a channel) is a link in that chain.
+    rank(findings);
+    let mut i = 0;
+    while i < findings.len() {
+        let inside = (0..i).find(|&j| {
+            findings[j].goroutines > findings[i].goroutines
+                && !findings[i].root.is_empty()
+                && findings[i]
+                    .root
+                    .iter()
+                    .all(|r| findings[j].root.contains(r))
+        });
+        if let Some(j) = inside {
+            let link = findings.remove(i);
+            findings[j].evidence.push(format!(
+                "this link is also a {} finding: {}",
+                link.kind, link.title
+            ));
+            continue;
+        }
+        i += 1;
+    }
     let mut i = 0;
     while i < findings.len() {
         if findings[i].kind == "goroutine-growth" {
