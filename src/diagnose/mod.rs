@@ -214,12 +214,15 @@ fn fold_symptoms(findings: &mut Vec<Finding>) {
                 .iter()
                 .map(|v| (v.function.clone(), v.line))
                 .collect();
+            let site = findings[i].root.first().cloned();
             let cause = findings.iter().position(|f| {
                 f.kind != "goroutine-growth"
                     && f.severity >= Severity::Warning
-                    && f.victims
+                    && (f
+                        .victims
                         .iter()
                         .any(|v| at.contains(&(v.function.clone(), v.line)))
+                        || site.as_ref().is_some_and(|s| f.root.contains(s)))
             });
             if let Some(c) = cause {
                 let growth = findings.remove(i);

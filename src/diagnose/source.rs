@@ -100,6 +100,12 @@ pub fn attach(idx: &SourceIndex, f: &mut Finding) {
         f.root.insert(0, frame);
         f.source.push(snip);
     }
+    if let Some((frame, snip)) = consumer_return(idx, f) {
+        f.evidence.push(snip.note.clone().unwrap_or_default());
+        // The send stays first: it is where the goroutines block; the return is why.
+        f.root.insert(1.min(f.root.len()), frame);
+        f.source.push(snip);
+    }
     for r in f.root.clone() {
         if f.source.iter().any(|s| {
             s.focus_line == r.line && s.path.ends_with(r.file.rsplit('/').next().unwrap_or(""))
@@ -311,4 +317,128 @@ mod tests {
             "example.com/svc/push.(*Pusher).publish"
         );
     }
+}
+
+/// For goroutines blocked sending on a channel: the channel expression of the sending line
+/// (`s.records <- rec` → `records`), the function of the same package that receives from it
+/// (`range s.records`, `<-s.records`), and the first `return` after that receive: the path
+/// on which the consumer leaves and nobody receives any more.
+fn consumer_return(idx: &SourceIndex, f: &Finding) -> Option<(FrameRef, SourceSnippet)> {
+    if f.kind != "chan-send-no-receiver" {
+        return None;
+    }
+    let r = f.root.first()?;
+    let path = idx.resolve(&r.file)?;
+    let lines = read_lines(path)?;
+    let site_line = lines.get((r.line as usize).checked_sub(1)?)?;
+    let send = Regex::new(r"([A-Za-z_][A-Za-z0-9_]*)\s*<-").ok()?;
+    let field = send
+        .captures(site_line.split("//").next()?)?
+        .get(1)?
+        .as_str()
+        .to_string();
+    let recv = Regex::new(&format!(
+        r"range\s+([A-Za-z_][A-Za-z0-9_]*\.)*{field}\b|<-\s*([A-Za-z_][A-Za-z0-9_]*\.)*{field}\b"
+    ))
+    .ok()?;
+    let ret = Regex::new(r"^\s*return\b").ok()?;
+    let dir = path.parent()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "go") && !p.to_string_lossy().ends_with("_test.go")
+        })
+        .collect();
+    files.sort();
+    for file in files {
+        let Some(src) = read_lines(&file) else {
+            continue;
+        };
+        for (start, end) in functions_and_literals(&src) {
+            let body = &src[start..=end];
+            let Some(at) = body
+                .iter()
+                .position(|l| recv.is_match(l.split("//").next().unwrap_or("")))
+            else {
+                continue;
+            };
+            let Some(k) = body
+                .iter()
+                .skip(at + 1)
+                .position(|l| ret.is_match(l))
+                .map(|k| k + at + 1)
+            else {
+                continue;
+            };
+            let line_no = (start + k + 1) as u32;
+            let name = if src[start].starts_with("func ") {
+                func_name(&src[start])
+            } else {
+                literal_name(&src, start)
+            };
+            let note = format!(
+                "{}:{}: the consumer of `{field}` ({}, receiving at line {}) returns here; after that nothing receives and every send blocks",
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                line_no,
+                if name.is_empty() {
+                    "a function literal".to_string()
+                } else {
+                    name.clone()
+                },
+                start + at + 1
+            );
+            let frame = FrameRef {
+                function: if name.is_empty() {
+                    format!("{} (consumer)", r.function)
+                } else {
+                    qualify(&r.function, &name)
+                },
+                file: file.to_string_lossy().into_owned(),
+                line: line_no,
+            };
+            return Some((frame, snippet(&file, &src, line_no, Some(note))));
+        }
+    }
+    None
+}
+
+/// Top-level functions plus `go func() { … }()` literals (indented `go func` to the matching
+/// closing line at the same indentation), so a consumer goroutine written inline is found.
+fn functions_and_literals(src: &[String]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, l) in src.iter().enumerate() {
+        let t = l.trim_start();
+        if t.starts_with("go func(") && t.trim_end().ends_with('{') {
+            let indent = &l[..l.len() - t.len()];
+            if let Some(end) = src
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .find(|(_, m)| m.starts_with(indent) && m[indent.len()..].starts_with('}'))
+                .map(|(j, _)| j)
+            {
+                out.push((i, end));
+            }
+        }
+    }
+    out.extend(functions(src));
+    out
+}
+
+/// The runtime's name for the function literal starting at line `at`: the enclosing
+/// top-level function plus `.funcN`, N counting the literals before it in that function.
+fn literal_name(src: &[String], at: usize) -> String {
+    let Some(outer) = (0..at).rev().find(|&i| src[i].starts_with("func ")) else {
+        return String::new();
+    };
+    let lit = Regex::new(r"\bfunc\s*\(").expect("valid regex");
+    let n = src[outer + 1..=at]
+        .iter()
+        .map(|l| lit.find_iter(l.split("//").next().unwrap_or("")).count())
+        .sum::<usize>();
+    format!("{}.func{n}", func_name(&src[outer]))
 }
