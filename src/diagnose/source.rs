@@ -300,25 +300,6 @@ fn qualify(like: &str, local: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_functions_like_the_runtime() {
-        assert_eq!(
-            func_name("func (p *Pusher) publish(x int) error {"),
-            "(*Pusher).publish"
-        );
-        assert_eq!(func_name("func (b Box[T]) get() T {"), "Box.get");
-        assert_eq!(func_name("func run() {"), "run");
-        assert_eq!(
-            qualify("example.com/svc/push.(*Pusher).Run", "(*Pusher).publish"),
-            "example.com/svc/push.(*Pusher).publish"
-        );
-    }
-}
-
 /// For goroutines blocked sending on a channel: the channel expression of the sending line
 /// (`s.records <- rec` → `records`), the function of the same package that receives from it
 /// (`range s.records`, `<-s.records`), and the first `return` after that receive: the path
@@ -441,4 +422,23 @@ fn literal_name(src: &[String], at: usize) -> String {
         .map(|l| lit.find_iter(l.split("//").next().unwrap_or("")).count())
         .sum::<usize>();
     format!("{}.func{n}", func_name(&src[outer]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_functions_like_the_runtime() {
+        assert_eq!(
+            func_name("func (p *Pusher) publish(x int) error {"),
+            "(*Pusher).publish"
+        );
+        assert_eq!(func_name("func (b Box[T]) get() T {"), "Box.get");
+        assert_eq!(func_name("func run() {"), "run");
+        assert_eq!(
+            qualify("example.com/svc/push.(*Pusher).Run", "(*Pusher).publish"),
+            "example.com/svc/push.(*Pusher).publish"
+        );
+    }
 }
