@@ -492,7 +492,11 @@ impl Worker {
         let mut args_hash = ARGS_SEED;
         for f in &self.frames {
             key = mix(key, f.hash);
-            args_hash = hash(args_hash, f.args.get(text));
+        }
+        if keep_args {
+            for f in &self.frames {
+                args_hash = hash(args_hash, f.args.get(text));
+            }
         }
         let key = mix(key, elided.map_or(u64::MAX, u64::from));
         let n = self.frames.len() as u32;
