@@ -187,8 +187,13 @@ impl Worker {
         let mut out = ChunkOut {
             index,
             worker: self.id,
+            goroutines: Vec::with_capacity(text.len() / 512),
             ..ChunkOut::default()
         };
+        if keep_args {
+            out.args_bytes.reserve(text.len() / 4);
+            out.args_pieces.reserve(text.len() / 64);
+        }
         let mut cur = Cursor::new(text);
         let mut in_preamble = false;
         while let Some(l) = cur.peek() {
