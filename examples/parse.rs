@@ -1,6 +1,6 @@
 //! Parses evidence files and prints what was read: a bench and debugging entry point.
 //!
-//! `cargo run --release --example parse -- FILE... [--threads N]`
+//! `cargo run --release --example parse -- FILE... [--threads N] [--args-budget-mib N] [-v]`
 
 use std::process::ExitCode;
 
@@ -14,6 +14,9 @@ fn main() -> ExitCode {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--threads" => opts.threads = args.next().and_then(|n| n.parse().ok()).unwrap_or(0),
+            "--args-budget-mib" => {
+                opts.args_budget = args.next().and_then(|n| n.parse().ok()).unwrap_or(0) << 20
+            }
             "-v" => verbose = true,
             _ => files.push(a),
         }

@@ -292,8 +292,12 @@ pub(super) fn file_core(s: &[u8]) -> (&[u8], bool) {
         let sp = sp + end.saturating_sub(24);
         let tok = &s[sp + 1..end];
         if tok.starts_with(b"+0x") {
+            // The offset comes before `fp= sp= pc=`: nothing further left is dropped.
             offset = true;
-        } else if !(tok.starts_with(b"fp=") || tok.starts_with(b"sp=") || tok.starts_with(b"pc=")) {
+            end = sp;
+            break;
+        }
+        if !(tok.starts_with(b"fp=") || tok.starts_with(b"sp=") || tok.starts_with(b"pc=")) {
             break;
         }
         end = sp;

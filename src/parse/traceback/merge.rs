@@ -25,8 +25,9 @@ const MAX_STATES: usize = 60_000;
 type Pieces<'b> = (&'b [u8], &'b [(u32, u32)]);
 
 /// The distinct argument lists, kept until their estimated memory reaches the budget. Once
-/// a list does not fit, the table closes: later goroutines get a list only if it equals one
-/// already kept. Deciding in dump order makes the outcome independent of thread timing.
+/// a list does not fit, the table closes and no later goroutine (in dump order) gets one, so
+/// workers may stop reading argument text as soon as they see the table closed: the outcome
+/// does not depend on thread timing.
 struct ArgsTable<'a> {
     by_hash: AHashMap<u64, ArgsId>,
     used: usize,
@@ -42,19 +43,18 @@ impl ArgsTable<'_> {
         hash: u64,
         pieces: Option<Pieces<'_>>,
     ) -> ArgsId {
-        if let Some(&id) = self.by_hash.get(&hash) {
-            match pieces {
-                Some((bytes, p)) if !same(&table[id as usize], bytes, p) => {}
-                _ => return id,
-            }
+        if self.closed.load(Ordering::Relaxed) {
+            self.dropped += 1;
+            return NONE;
         }
         let Some((bytes, p)) = pieces else {
             self.dropped += 1;
             return NONE;
         };
-        if self.closed.load(Ordering::Relaxed) {
-            self.dropped += 1;
-            return NONE;
+        if let Some(&id) = self.by_hash.get(&hash) {
+            if same(&table[id as usize], bytes, p) {
+                return id;
+            }
         }
         let cost = cost(p);
         if self.used + cost > self.budget {

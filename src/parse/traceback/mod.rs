@@ -28,7 +28,7 @@ use merge::Merger;
 use worker::Worker;
 
 /// Bytes read per chunk.
-const CHUNK: usize = 4 << 20;
+const CHUNK: usize = 2 << 20;
 /// A chunk grows up to this size to keep one goroutine block whole; past it, it is cut at a
 /// line boundary.
 const MAX_CHUNK: usize = 64 << 20;
@@ -112,27 +112,23 @@ fn parse_chunked(
         return merger.finish();
     }
     let read = std::thread::scope(|s| -> io::Result<()> {
+        // Chunks in flight (being read, parsed, or waiting to be merged) are capped, so a
+        // merge that falls behind slows the reader instead of piling up results.
+        let in_flight = threads + 2;
+        let (slot_tx, slot_rx) = crossbeam_channel::bounded::<()>(in_flight);
+        for _ in 1..in_flight {
+            let _ = slot_tx.send(());
+        }
         let (work_tx, work_rx) = crossbeam_channel::bounded::<Job>(threads);
         let (pool_tx, pool_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
         let (res_tx, res_rx) = crossbeam_channel::unbounded();
         let reader = s.spawn(move || -> io::Result<()> {
-            // Buffers in flight: one per worker, one queued, one being filled.
-            let max_buffers = threads + 2;
-            let mut buffers = 1;
             let mut job = Some(first);
             while let Some(j) = job {
-                if work_tx.send(j).is_err() {
+                if work_tx.send(j).is_err() || slot_rx.recv().is_err() {
                     return Ok(());
                 }
-                let buf = if buffers < max_buffers {
-                    buffers += 1;
-                    Vec::new()
-                } else {
-                    match pool_rx.recv() {
-                        Ok(b) => b,
-                        Err(_) => return Ok(()),
-                    }
-                };
+                let buf = pool_rx.try_recv().unwrap_or_default();
                 job = chunker.next(buf)?;
             }
             Ok(())
@@ -162,6 +158,7 @@ fn parse_chunked(
             while let Some(out) = pending.remove(&next) {
                 merger.merge(out);
                 next += 1;
+                let _ = slot_tx.try_send(());
             }
         }
         reader

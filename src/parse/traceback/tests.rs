@@ -731,3 +731,39 @@ fn never_panics_on_mangled_input() {
         let _ = parse(Box::new(Cursor::new(v)), "t", &opts(2));
     }
 }
+
+#[test]
+fn argument_text_is_kept_raw_per_frame() {
+    let s = parse_str(
+        "goroutine 6 [select]:
+main.aggArgs({0x1, 0x2, 0x3, {0x552cf8, 0x1}}, {0x0?, 0x0?, 0x0?}, {0x527493, 0x3}, ...)
+\t/src/a.go:10 +0x1d
+main.empty({}, _, 0xc2b8b4288a50b158)
+\t/src/a.go:20 +0x2d
+main.inl(...)
+\t/src/a.go:30
+main.main()
+\t/src/a.go:40 +0x3d
+",
+    );
+    let g = &s.goroutines[0];
+    assert_eq!(
+        args(&s, g),
+        [
+            "{0x1, 0x2, 0x3, {0x552cf8, 0x1}}, {0x0?, 0x0?, 0x0?}, {0x527493, 0x3}, ...",
+            "{}, _, 0xc2b8b4288a50b158",
+            "...",
+            ""
+        ]
+    );
+    let inlined: Vec<bool> = s.stack(g).frames.iter().map(|f| f.inlined).collect();
+    assert_eq!(inlined, [false, false, true, false]);
+}
+
+#[test]
+fn r_unstarted_goroutine_without_offset_is_not_inlined() {
+    // Go 1.21 prints a goroutine that has not started at its entry: no `+0x`, but arguments.
+    let s = parse_str("goroutine 18 [runnable]:\nmain.main.func4()\n\t/src/crash1.21/main.go:30\n");
+    assert!(!s.stack(&s.goroutines[0]).frames[0].inlined);
+    assert_eq!(s.state(&s.goroutines[0]).reason, WaitReason::Runnable);
+}

@@ -187,8 +187,13 @@ impl Worker {
         let mut out = ChunkOut {
             index,
             worker: self.id,
+            goroutines: Vec::with_capacity(text.len() / 512),
             ..ChunkOut::default()
         };
+        if keep_args {
+            out.args_bytes.reserve(text.len() / 4);
+            out.args_pieces.reserve(text.len() / 64);
+        }
         let mut cur = Cursor::new(text);
         let mut in_preamble = false;
         while let Some(l) = cur.peek() {
@@ -492,7 +497,11 @@ impl Worker {
         let mut args_hash = ARGS_SEED;
         for f in &self.frames {
             key = mix(key, f.hash);
-            args_hash = hash(args_hash, f.args.get(text));
+        }
+        if keep_args {
+            for f in &self.frames {
+                args_hash = hash(args_hash, f.args.get(text));
+            }
         }
         let key = mix(key, elided.map_or(u64::MAX, u64::from));
         let n = self.frames.len() as u32;
