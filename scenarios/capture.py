@@ -24,6 +24,7 @@ exit non-zero, within --crash-timeout, and its stderr must hold a "goroutine N [
     python3 scenarios/capture.py                   # every family, into tests/fixtures/scenarios
     python3 scenarios/capture.py --only sql-rows-leak --out /tmp/caps
     python3 scenarios/capture.py --family incidents --list
+    python3 scenarios/capture.py --family classic --jobs 2 --out /tmp/caps
 """
 
 from __future__ import annotations
