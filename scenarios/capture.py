@@ -16,14 +16,21 @@ its "HANGDOC READY pprof=ADDR [service=ADDR]" line, and writes into OUT/<name>/:
 Then it kills the scenario's whole process group. Servers are stopped at the end, also on
 errors and on Ctrl-C. Python 3 standard library only.
 
+A scenario whose expect.json says "capture": "crash" is a program that dies by itself with
+a Go runtime crash dump (e.g. "fatal error: all goroutines are asleep - deadlock!"): it serves
+no pprof and prints no READY line. Its stderr becomes debug2.txt, next to meta.json; it must
+exit non-zero, within --crash-timeout, and its stderr must hold a "goroutine N [...]" header.
+
     python3 scenarios/capture.py                   # every family, into tests/fixtures/scenarios
     python3 scenarios/capture.py --only sql-rows-leak --out /tmp/caps
     python3 scenarios/capture.py --family incidents --list
+    python3 scenarios/capture.py --family classic --jobs 2 --out /tmp/caps
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime as _dt
 import glob
 import json
@@ -70,6 +77,10 @@ class Scenario:
         with open(os.path.join(self.dir, "expect.json"), encoding="utf-8") as f:
             self.expect = json.load(f)
         self.servers = [normalize_server(s) for s in self.expect.get("servers", [])]
+        self.capture = self.expect.get("capture") or "ready"
+        if self.capture not in ("ready", "crash"):
+            raise CaptureError(f"{self.family}/{name}: unknown \"capture\": {self.capture!r} "
+                               "in expect.json (known: \"crash\"; absent means the READY protocol)")
 
 
 def normalize_server(name: str) -> str:
@@ -128,29 +139,24 @@ def kill_group(proc: subprocess.Popen | None, grace: float = 2.0) -> None:
     """Stops a process started with start_new_session=True and everything in its group."""
     if proc is None:
         return
-    try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        pgid = None
+    # A session leader's group id is its pid, and the group outlives the leader as long as
+    # any member does: kill it by that id even when the leader has already exited.
+    pgid = proc.pid
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
-            if pgid is not None:
-                os.killpg(pgid, sig)
-            else:
-                proc.send_signal(sig)
+            os.killpg(pgid, sig)
         except (ProcessLookupError, PermissionError):
             pass
         try:
             proc.wait(timeout=wait)
-            # The leader is gone; make sure nothing else of its group is left.
-            if pgid is not None:
-                try:
-                    os.killpg(pgid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            return
         except subprocess.TimeoutExpired:
             continue
+        # The leader is gone; make sure nothing else of its group is left.
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return
 
 
 def run(cmd: list[str], timeout: float, **kw) -> subprocess.CompletedProcess:
@@ -412,14 +418,96 @@ def write(path: str, data: bytes) -> None:
         log(f"warning: {path} is {len(data)} bytes (more than {MAX_FILE_BYTES})")
 
 
-def capture_one(sc: Scenario, binary: str, servers: Servers, out_root: str,
-                workdir: str, ready_timeout: float, gover: str) -> str:
+def scenario_env(sc: Scenario, servers: Servers, scratch: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(servers.env_for(sc.servers))
     env["HANGDOC_PPROF_ADDR"] = "127.0.0.1:0"
-    scratch = tempfile.mkdtemp(prefix=f"{sc.name}-", dir=workdir)
     env["TMPDIR"] = scratch  # whatever the scenario writes lands in our temp dir
     env.setdefault("GOTRACEBACK", "all")
+    return env
+
+
+def this_command() -> list[str]:
+    return ([os.path.relpath(sys.argv[0], REPO) if os.path.isabs(sys.argv[0]) else sys.argv[0]]
+            + sys.argv[1:])
+
+
+def build_command(sc: Scenario) -> str:
+    return (f"cd scenarios/{sc.family} && go build -trimpath "
+            f"-o {sc.expect.get('process_name') or 'service'} ./{sc.name}")
+
+
+def fresh_dest(out_root: str, sc: Scenario) -> str:
+    dest = os.path.join(out_root, sc.name)
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    os.makedirs(dest)
+    return dest
+
+
+# "goroutine 1 [running]:", also with "gp=… m=… mp=…" before the bracket.
+GOROUTINE_HEADER_RE = re.compile(rb"^goroutine \d+ [^\n]*\[", re.M)
+
+
+def capture_crash(sc: Scenario, binary: str, servers: Servers, out_root: str,
+                  workdir: str, crash_timeout: float, gover: str) -> str:
+    """Runs a program that dies by itself with a runtime crash dump; keeps its stderr."""
+    scratch = tempfile.mkdtemp(prefix=f"{sc.name}-", dir=workdir)
+    env = scenario_env(sc, servers, scratch)
+    stdout_path = os.path.join(scratch, "stdout.log")
+    stderr_path = os.path.join(scratch, "stderr.log")
+    log(f"starting {sc.family}/{sc.name} (expecting it to crash)")
+    with open(stdout_path, "wb") as outf, open(stderr_path, "wb") as errf:
+        proc = subprocess.Popen([binary], env=env, cwd=scratch, stdout=outf, stderr=errf,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    started = time.monotonic()
+    try:
+        try:
+            status = proc.wait(timeout=crash_timeout)
+        except subprocess.TimeoutExpired:
+            status = None
+    finally:
+        # Whatever it started goes too, and a program that did not crash is stopped.
+        kill_group(proc, grace=0.5)
+    ran = time.monotonic() - started
+    with open(stderr_path, "rb") as f:
+        stderr = f.read()
+    tail = stderr[-3000:].decode("utf-8", "replace")
+    if status is None:
+        raise CaptureError(f"scenario {sc.family}/{sc.name} (capture: crash) did not exit "
+                           f"within {crash_timeout:.0f}s; killed it.\n--- its stderr (tail):\n{tail}")
+    if status == 0:
+        raise CaptureError(f"scenario {sc.family}/{sc.name} (capture: crash) exited with status 0 "
+                           f"instead of crashing.\n--- its stderr (tail):\n{tail}")
+    if not GOROUTINE_HEADER_RE.search(stderr):
+        raise CaptureError(f"scenario {sc.family}/{sc.name} (capture: crash) exited with status "
+                           f"{status} but its stderr has no 'goroutine N [...]' header, so it is "
+                           f"not a runtime crash dump.\n--- its stderr (tail):\n{tail}")
+    log(f"{sc.name} crashed after {ran:.1f}s with status {status} "
+        f"({len(GOROUTINE_HEADER_RE.findall(stderr))} goroutines in the dump)")
+    dest = fresh_dest(out_root, sc)
+    write(os.path.join(dest, "debug2.txt"), stderr)
+    meta = {
+        "scenario": sc.name,
+        "family": sc.family,
+        "capture": "crash",
+        "go_version": gover,
+        "captured_at": utc_now(),
+        "exit_status": status,
+        "crashed_after_seconds": round(ran, 1),
+        "command": this_command(),
+        "build": build_command(sc),
+        "gotraceback": env.get("GOTRACEBACK", ""),
+        "files": ["debug2.txt"],
+    }
+    write(os.path.join(dest, "meta.json"), (json.dumps(meta, indent=2) + "\n").encode())
+    return dest
+
+
+def capture_one(sc: Scenario, binary: str, servers: Servers, out_root: str,
+                workdir: str, ready_timeout: float, gover: str) -> str:
+    scratch = tempfile.mkdtemp(prefix=f"{sc.name}-", dir=workdir)
+    env = scenario_env(sc, servers, scratch)
     stdout_path = os.path.join(scratch, "stdout.log")
     stderr_path = os.path.join(scratch, "stderr.log")
     errf = open(stderr_path, "wb")
@@ -463,10 +551,7 @@ def capture_one(sc: Scenario, binary: str, servers: Servers, out_root: str,
         pprof, service = ready[0].group(1), ready[0].group(2)
         log(f"{sc.name} ready after {ready_after:.1f}s (pprof={pprof} service={service or '-'})")
         base = f"http://{pprof}/debug/pprof/goroutine"
-        dest = os.path.join(out_root, sc.name)
-        if os.path.isdir(dest):
-            shutil.rmtree(dest)
-        os.makedirs(dest)
+        dest = fresh_dest(out_root, sc)
 
         ports = set(servers.ports(sc.servers).values())
         if service:
@@ -502,9 +587,8 @@ def capture_one(sc: Scenario, binary: str, servers: Servers, out_root: str,
             "captured_at": series_times[0],
             "series_taken_at": series_times,
             "ready_after_seconds": round(ready_after, 1),
-            "command": [os.path.relpath(sys.argv[0], REPO) if os.path.isabs(sys.argv[0])
-                        else sys.argv[0]] + sys.argv[1:],
-            "build": f"cd scenarios/{sc.family} && go build -trimpath ./{sc.name}",
+            "command": this_command(),
+            "build": build_command(sc),
             "pprof": pprof,
             "service": service,
             "servers": {k: {"port": p, "version": servers.versions(sc.servers).get(k, "")}
@@ -534,10 +618,18 @@ def main(argv: list[str]) -> int:
                     help="output root; each scenario goes to OUT/<name>/ (default: %(default)s)")
     ap.add_argument("--ready-timeout", type=float, default=120.0, metavar="SECONDS",
                     help="how long to wait for a scenario's READY line (default: %(default)s)")
+    ap.add_argument("--crash-timeout", type=float, default=60.0, metavar="SECONDS",
+                    help="how long a \"capture\": \"crash\" scenario may run before it must "
+                         "have crashed (default: %(default)s)")
+    ap.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                    help="capture up to N scenarios that need no servers at the same time "
+                         "(default: %(default)s; scenarios with servers always run one by one)")
     ap.add_argument("--keep-going", action="store_true",
                     help="after a failed scenario, go on with the others (exit 1 at the end)")
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
     args = ap.parse_args(argv)
+    if args.jobs < 1:
+        ap.error("--jobs must be at least 1")
     only = [n for item in args.only for n in item.split(",") if n]
 
     try:
@@ -561,26 +653,50 @@ def main(argv: list[str]) -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)
+    stop = threading.Event()  # set after a failure without --keep-going
+    lock = threading.Lock()
+
+    def capture(sc: Scenario, bindir: str, gover: str) -> None:
+        if stop.is_set():
+            return
+        try:
+            binary = build(sc, bindir)
+            if sc.capture == "crash":
+                dest = capture_crash(sc, binary, servers, out_root, workdir,
+                                     args.crash_timeout, gover)
+            else:
+                dest = capture_one(sc, binary, servers, out_root, workdir,
+                                   args.ready_timeout, gover)
+            log(f"{sc.name}: captured into {dest}")
+            return
+        except CaptureError as e:
+            log(f"error: {e}")
+        except (urllib.error.URLError, OSError) as e:
+            log(f"error: {sc.name}: capture failed: {e}")
+        with lock:
+            failures.append(sc.name)
+        if not args.keep_going:
+            stop.set()
+
+    started = time.monotonic()
     try:
         gover = go_version()
         bindir = os.path.join(workdir, "bin")
         os.makedirs(bindir)
-        for sc in scenarios:
+        # Scenarios with servers share them and run one by one; the others may run in
+        # parallel. Failures are reported in discovery order either way.
+        alone = [sc for sc in scenarios if sc.servers or args.jobs == 1]
+        parallel = [sc for sc in scenarios if sc not in alone]
+        for sc in alone:
+            capture(sc, bindir, gover)
+        if parallel and not stop.is_set():
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
             try:
-                binary = build(sc, bindir)
-                dest = capture_one(sc, binary, servers, out_root, workdir,
-                                   args.ready_timeout, gover)
-                log(f"{sc.name}: captured into {dest}")
-            except CaptureError as e:
-                log(f"error: {e}")
-                failures.append(sc.name)
-                if not args.keep_going:
-                    break
-            except (urllib.error.URLError, OSError) as e:
-                log(f"error: {sc.name}: capture failed: {e}")
-                failures.append(sc.name)
-                if not args.keep_going:
-                    break
+                for fut in [pool.submit(capture, sc, bindir, gover) for sc in parallel]:
+                    fut.result()
+            finally:
+                stop.set()  # on Ctrl-C, scenarios not yet started are skipped
+                pool.shutdown(wait=True, cancel_futures=True)
     except CaptureError as e:
         log(f"error: {e}")
         failures.append("(setup)")
@@ -590,10 +706,13 @@ def main(argv: list[str]) -> int:
     finally:
         servers.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    order = {sc.name: i for i, sc in enumerate(scenarios)}
+    failures.sort(key=lambda n: order.get(n, -1))
+    elapsed = time.monotonic() - started
     if failures:
         log(f"FAILED: {', '.join(failures)}")
         return 1
-    log(f"ok: {len(scenarios)} scenario(s) captured into {out_root}")
+    log(f"ok: {len(scenarios)} scenario(s) captured into {out_root} in {elapsed:.0f}s")
     return 0
 
 
