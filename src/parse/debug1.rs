@@ -99,7 +99,7 @@ pub fn parse(
             "the input ends in the middle of a line: it was probably cut short".into(),
         );
     }
-    p.flush();
+    p.flush_at_end();
     Ok(p.finish())
 }
 
@@ -228,11 +228,28 @@ impl Parser {
         rec.entries.push(entry);
     }
 
+    /// Ends the record in progress at the end of the input: a record with no frame line
+    /// there was cut short.
+    fn flush_at_end(&mut self) {
+        if self.rec.as_ref().is_some_and(|r| r.frames.is_empty()) {
+            self.flush_record(true);
+        } else {
+            self.flush_record(false);
+        }
+    }
+
+    /// Ends the record in progress. A complete record may have no frame line: the runtime
+    /// hides `runtime.goexit`, so a goroutine that has not started yet prints `1 @ 0x…` and
+    /// nothing more. It is counted, with an empty stack.
     fn flush(&mut self) {
+        self.flush_record(false);
+    }
+
+    fn flush_record(&mut self, cut: bool) {
         let Some(mut rec) = self.rec.take() else {
             return;
         };
-        if rec.frames.is_empty() {
+        if rec.frames.is_empty() && cut {
             warn(
                 &mut self.b,
                 rec.line,
@@ -515,6 +532,26 @@ mod tests {
             &Options::default(),
         )
         .expect("parses")
+    }
+
+    #[test]
+    fn r_goexit_only_record_is_counted_without_warning() {
+        // Hand-written after real Go 1.26 output: a goroutine that has not started yet has
+        // only `runtime.goexit`, which debug=1 hides, so its record has no `#` line.
+        let s = read(
+            "goroutine profile: total 2\n1 @ 0x489e2e 0x6f2eb7\n#\t0x6f2eb6\tmain.main+0x576\t/x/main.go:78\n\n1 @ 0x4916a1\n\n",
+        );
+        assert_eq!(s.goroutine_count(), 2);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        let cut = read(
+            "goroutine profile: total 2\n1 @ 0x489e2e 0x6f2eb7\n#\t0x6f2eb6\tmain.main+0x576\t/x/main.go:78\n\n1 @ 0x4916a1\n",
+        );
+        assert_eq!(cut.goroutine_count(), 1);
+        assert!(
+            cut.warnings.iter().any(|w| w.message.contains("cut short")),
+            "{:?}",
+            cut.warnings
+        );
     }
 
     fn funcs(s: &Snapshot, rec: usize) -> Vec<String> {
