@@ -347,7 +347,8 @@ fn infer_from_frames(frames: &[crate::model::Frame]) -> WaitKind {
                 return WaitKind::ChanRecv;
             }
             "runtime.selectgo" => return WaitKind::Select,
-            "runtime.block" => return WaitKind::Forever,
+            // `select {}`: parked on purpose.
+            "runtime.block" => return WaitKind::Idle,
             "internal/poll.runtime_pollWait"
             | "internal/poll.(*pollDesc).wait"
             | "internal/poll.(*pollDesc).waitRead" => return WaitKind::NetIo,
@@ -475,5 +476,25 @@ mod tests {
             classify(&idle, WaitReason::IoWait, None).kind,
             WaitKind::Idle
         );
+    }
+
+    #[test]
+    fn r_empty_select_in_a_profile_is_idle() {
+        // Protobuf profiles keep runtime frames: `select {}` parks in runtime.block.
+        let s = stack(&[
+            "runtime.gopark",
+            "runtime.block",
+            "main.main",
+            "runtime.main",
+        ]);
+        assert_eq!(classify(&s, WaitReason::Unknown, None).kind, WaitKind::Idle);
+        let send = stack(&[
+            "runtime.gopark",
+            "runtime.chansend",
+            "runtime.chansend1",
+            "main.(*Sink).Emit",
+        ]);
+        let w = classify(&send, WaitReason::Unknown, None);
+        assert_eq!((w.kind, w.site), (WaitKind::ChanSend, Some(3)));
     }
 }
