@@ -187,15 +187,7 @@ fn missing_release(idx: &SourceIndex, f: &Finding) -> Option<(FrameRef, SourceSn
     let site_line = lines.get((r.line as usize).checked_sub(1)?)?;
     let pair = pair_for(f.kind, site_line)?;
     let dir = path.parent()?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "go") && !p.to_string_lossy().ends_with("_test.go")
-        })
-        .collect();
-    files.sort();
+    let files = go_files(dir)?;
     let ret = Regex::new(r"^\s*return\b|[;{]\s*return\b").ok()?;
     let defer_release = |l: &str| l.trim_start().starts_with("defer") && pair.release.is_match(l);
     for file in files {
@@ -244,6 +236,20 @@ fn missing_release(idx: &SourceIndex, f: &Finding) -> Option<(FrameRef, SourceSn
         }
     }
     None
+}
+
+/// The non-test Go files of `dir`, sorted.
+fn go_files(dir: &Path) -> Option<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "go") && !p.to_string_lossy().ends_with("_test.go")
+        })
+        .collect();
+    files.sort();
+    Some(files)
 }
 
 /// Top-level function spans of gofmt-formatted source: `func …` at column 0 to the first
@@ -324,15 +330,7 @@ fn consumer_return(idx: &SourceIndex, f: &Finding) -> Option<(FrameRef, SourceSn
     .ok()?;
     let ret = Regex::new(r"^\s*return\b").ok()?;
     let dir = path.parent()?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "go") && !p.to_string_lossy().ends_with("_test.go")
-        })
-        .collect();
-    files.sort();
+    let files = go_files(dir)?;
     for file in files {
         let Some(src) = read_lines(&file) else {
             continue;

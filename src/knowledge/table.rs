@@ -5,6 +5,10 @@ use super::{Entry, Role};
 
 const SQL_PORTS: &[u16] = &[5432, 3306, 1433, 26257, 9000];
 
+const REDIGO_ADVICE: &str = "Close every connection you Get (`defer conn.Close()` right after Get), and never Get a second connection while holding one: pass the held connection down instead. With `Wait: true` and no deadline a drained pool blocks forever: use GetContext with a timeout.";
+
+const PGX_ADVICE: &str = "Release every pgxpool connection (`defer conn.Release()`), close Rows on every path, and never Acquire a second connection while holding one. Acquire with a context that has a deadline.";
+
 /// Every known pattern, most specific first.
 pub static ENTRIES: &[Entry] = &[
     // ---- connection pools and limits: waiting to acquire ----
@@ -22,7 +26,7 @@ pub static ENTRIES: &[Entry] = &[
         library: "redigo",
         resource: "redigo connection pool",
         ports: &[6379],
-        advice: "Close every connection you Get (`defer conn.Close()` right after Get), and never Get a second connection while holding one: pass the held connection down instead. With `Wait: true` and no deadline a drained pool blocks forever: use GetContext with a timeout.",
+        advice: REDIGO_ADVICE,
     },
     Entry {
         function: "github.com/gomodule/redigo/redis.(*Pool).waitVacantConn",
@@ -30,7 +34,7 @@ pub static ENTRIES: &[Entry] = &[
         library: "redigo",
         resource: "redigo connection pool",
         ports: &[6379],
-        advice: "Close every connection you Get (`defer conn.Close()` right after Get), and never Get a second connection while holding one: pass the held connection down instead. With `Wait: true` and no deadline a drained pool blocks forever: use GetContext with a timeout.",
+        advice: REDIGO_ADVICE,
     },
     Entry {
         function: "github.com/garyburd/redigo/redis.(*Pool).get",
@@ -54,7 +58,7 @@ pub static ENTRIES: &[Entry] = &[
         library: "pgx (pgxpool)",
         resource: "pgx connection pool",
         ports: &[5432],
-        advice: "Release every pgxpool connection (`defer conn.Release()`), close Rows on every path, and never Acquire a second connection while holding one. Acquire with a context that has a deadline.",
+        advice: PGX_ADVICE,
     },
     Entry {
         function: "github.com/jackc/pgx/v{*}/pgxpool.(*Pool).Acquire",
@@ -62,7 +66,7 @@ pub static ENTRIES: &[Entry] = &[
         library: "pgx (pgxpool)",
         resource: "pgx connection pool",
         ports: &[5432],
-        advice: "Release every pgxpool connection (`defer conn.Release()`), close Rows on every path, and never Acquire a second connection while holding one. Acquire with a context that has a deadline.",
+        advice: PGX_ADVICE,
     },
     Entry {
         function: "net/http.(*Transport).getConn",
