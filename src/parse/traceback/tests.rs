@@ -767,3 +767,24 @@ fn r_unstarted_goroutine_without_offset_is_not_inlined() {
     assert!(!s.stack(&s.goroutines[0]).frames[0].inlined);
     assert_eq!(s.state(&s.goroutines[0]).reason, WaitReason::Runnable);
 }
+
+#[test]
+fn r_cut_inside_the_next_header_warns() {
+    // Hand-written: a complete goroutine, then the input stops inside the next header.
+    for tail in ["go", "goroutine 24", "goroutine 24 [chan re"] {
+        let text =
+            format!("goroutine 1 [chan receive]:\nmain.main()\n\t/x/main.go:5 +0x1d\n\n{tail}");
+        let s = crate::parse::parse_reader(
+            Box::new(std::io::Cursor::new(text.into_bytes())),
+            "cut.txt",
+            &Default::default(),
+        )
+        .expect("parses");
+        assert_eq!(s.goroutines.len(), 1, "{tail}");
+        assert!(
+            s.warnings.iter().any(|w| w.message.contains("truncated")),
+            "{tail}: {:?}",
+            s.warnings
+        );
+    }
+}

@@ -209,6 +209,18 @@ impl Worker {
                 continue;
             }
             cur.advance();
+            let cut_header =
+                t.starts_with(b"goroutine") || (!t.is_empty() && b"goroutine ".starts_with(t));
+            if l.partial && (cut_header || t.first() == Some(&b'\t') || t.contains(&b'(')) {
+                out.warn(
+                    l.no,
+                    format!(
+                        "the input ends in the middle of a line (`{}`): the dump is truncated; everything before it was read",
+                        excerpt(t)
+                    ),
+                );
+                break;
+            }
             if is_preamble(t) || (in_preamble && t.first() == Some(&b'\t')) {
                 out.preamble
                     .push(String::from_utf8_lossy(t).trim_end().to_string());
