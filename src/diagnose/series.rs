@@ -51,6 +51,9 @@ pub struct SeriesFacts {
     pub growth: Vec<Growth>,
     /// Stacks that disappeared.
     pub vanished: Vec<Vanished>,
+    /// What each function starts, seen in any snapshot: (creator function, the outermost
+    /// application frame of a goroutine it created).
+    pub started: Vec<(String, Frame)>,
 }
 
 /// A hash of a stack's functions, files and lines: equal across snapshots of one process.
@@ -245,6 +248,32 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
             });
         }
     }
+    for s in snaps {
+        let mut seen: AHashSet<(u32, u32)> = AHashSet::new();
+        for g in &s.goroutines {
+            let Some(c) = s.creator(g) else { continue };
+            if !seen.insert((g.creator, g.stack)) {
+                continue;
+            }
+            if let Some(entry) = s
+                .stack(g)
+                .frames
+                .iter()
+                .rev()
+                .find(|f| !crate::knowledge::is_library(&f.function))
+            {
+                if !out
+                    .started
+                    .iter()
+                    .any(|(cf, e)| **cf == *c.function && e.function == entry.function)
+                {
+                    out.started.push((c.function.to_string(), entry.clone()));
+                }
+            }
+        }
+    }
+    out.started
+        .sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     out.vanished
         .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.frames.cmp(&b.frames)));
     Some(out)

@@ -148,8 +148,7 @@ fn pair_for(kind: &str, site_line: &str) -> Option<Pair> {
             let field = re.captures(site_line)?.get(1)?.as_str().to_string();
             Some(Pair {
                 acquire: Regex::new(r"^func ").ok()?,
-                release: Regex::new(&format!(r"\b{field}\.Done\(\)|\bwg\.Done\(\)|\.Done\(\)"))
-                    .ok()?,
+                release: Regex::new(&format!(r"\b{field}\.Done\(\)")).ok()?,
                 what: "a return before Done()".into(),
             })
         }

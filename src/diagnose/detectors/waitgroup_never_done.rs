@@ -135,6 +135,16 @@ impl Detector for WaitGroupNeverDone {
                         .find(|f| !crate::knowledge::is_library(&f.function))
                 })
                 .collect();
+            // Earlier snapshots of a series may show them when the last one does not.
+            if let Some(series) = &facts.series {
+                workers.extend(
+                    series
+                        .started
+                        .iter()
+                        .filter(|(c, _)| *c == *site.function)
+                        .map(|(_, e)| e),
+                );
+            }
             workers.sort_by(|a, b| a.function.cmp(&b.function));
             workers.dedup_by(|a, b| a.function == b.function);
             for wf in workers.iter().take(2) {
