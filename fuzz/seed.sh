@@ -18,6 +18,7 @@ seed debug1 debug1
 seed traces traces
 seed traceback .
 seed sockets sockets
+seed diagnose .
 mkdir -p "$here/corpus/proto"
 if [ -d "$fx/proto" ]; then
   for f in "$fx"/proto/*.pb.gz; do
