@@ -237,7 +237,8 @@ fn finding(o: &mut String, n: usize, f: &Finding) {
             for (k, line) in s.lines.iter().enumerate() {
                 let no = s.first_line + k as u32;
                 let class = if no == s.focus_line { " focus" } else { "" };
-                let _ = writeln!(
+                // No newline between the lines: each is a block already.
+                let _ = write!(
                     o,
                     "<span class=\"line{class}\"><span class=\"ln\">{no}</span>{}</span>",
                     esc(line)
@@ -254,15 +255,22 @@ fn finding(o: &mut String, n: usize, f: &Finding) {
     if !f.victims.is_empty() || f.resource.is_some() {
         o.push_str("<div class=\"victims\">");
         if !f.victims.is_empty() {
-            o.push_str("<table><thead><tr><th>goroutines</th><th>blocked in</th><th>at</th><th>waiting</th></tr></thead><tbody>");
+            // The runtime prints minutes only for waits of a minute or more.
+            let minutes = f.victims.iter().any(|v| v.wait_minutes.is_some());
+            let _ = write!(
+                o,
+                "<table><thead><tr><th>goroutines</th><th>blocked in</th><th>at</th>{}</tr></thead><tbody>",
+                if minutes { "<th>waiting</th>" } else { "" }
+            );
             for v in &f.victims {
-                let wait = v
-                    .wait_minutes
-                    .map(|m| format!("{m} min"))
-                    .unwrap_or_default();
+                let wait = match (minutes, v.wait_minutes) {
+                    (false, _) => String::new(),
+                    (true, Some(m)) => format!("<td class=\"num\">{m} min</td>"),
+                    (true, None) => "<td class=\"num\">&lt;1 min</td>".to_string(),
+                };
                 let _ = write!(
                     o,
-                    "<tr><td class=\"num\">{}</td><td><code title=\"{}\">{}</code></td><td><code title=\"{}\">{}:{}</code></td><td class=\"num\">{}</td></tr>",
+                    "<tr><td class=\"num\">{}</td><td><code title=\"{}\">{}</code></td><td><code title=\"{}\">{}:{}</code></td>{}</tr>",
                     v.goroutines,
                     esc(&v.function),
                     esc(short_func(&v.function)),

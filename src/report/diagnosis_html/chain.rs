@@ -82,7 +82,7 @@ pub fn svg(o: &mut String, n: usize, f: &Finding) {
                 tail(name, CHARS),
                 tail(addr, CHARS),
             ],
-            title: format!("{} {name} {addr}", r.kind),
+            title: format!("{} {name} {addr}", r.kind).trim_end().to_string(),
             weight: f.goroutines,
         }
     });

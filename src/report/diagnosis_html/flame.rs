@@ -100,9 +100,9 @@ fn tree(snap: &Snapshot, roots: &[(&str, u32)]) -> Vec<Node> {
 
 /// A stable colour per name within the kind's palette.
 fn fill(kind: Kind, name: &str) -> String {
-    let h = name
-        .bytes()
-        .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    let h = name.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
     let v = (h % 1000) as f64 / 1000.0;
     match kind {
         Kind::All => "#9aa5b1".into(),

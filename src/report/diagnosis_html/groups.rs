@@ -29,7 +29,11 @@ pub fn section(o: &mut String, snap: &Snapshot, roots: &[(&str, u32)]) {
     }
     o.push_str("<div class=\"filters\"><input type=\"search\" id=\"group-search\" placeholder=\"search functions, files, labels…\" aria-label=\"search stack groups\"> <select id=\"state-filter\" aria-label=\"filter by state\"><option value=\"*\">all states</option>");
     for (state, n) in &states {
-        let shown = if state.is_empty() { "(no state)" } else { state };
+        let shown = if state.is_empty() {
+            "(no state)"
+        } else {
+            state
+        };
         let _ = write!(
             o,
             "<option value=\"{}\">{} ({n})</option>",
@@ -37,7 +41,9 @@ pub fn section(o: &mut String, snap: &Snapshot, roots: &[(&str, u32)]) {
             esc(shown)
         );
     }
-    o.push_str("</select> <span id=\"group-count\" class=\"dim\"></span></div>\n<div id=\"group-list\">\n");
+    o.push_str(
+        "</select> <span id=\"group-count\" class=\"dim\"></span></div>\n<div id=\"group-list\">\n",
+    );
     for g in groups.iter().take(MAX_GROUPS) {
         one(o, snap, g, roots);
     }
@@ -211,6 +217,7 @@ pub fn sockets(o: &mut String, snaps: &[Snapshot]) {
         total: u64,
         recv_q: u64,
         send_q: u64,
+        processes: BTreeMap<String, u64>,
     }
     let mut rows: BTreeMap<(&'static str, u16), Row> = BTreeMap::new();
     let mut columns: Vec<TcpState> = Vec::new();
@@ -225,6 +232,9 @@ pub fn sockets(o: &mut String, snaps: &[Snapshot]) {
         row.total += 1;
         row.recv_q = row.recv_q.saturating_add(s.recv_q);
         row.send_q = row.send_q.saturating_add(s.send_q);
+        if let Some(p) = &s.process {
+            *row.processes.entry(p.clone()).or_default() += 1;
+        }
         if !columns.contains(&s.state) {
             columns.push(s.state);
         }
@@ -235,7 +245,7 @@ pub fn sockets(o: &mut String, snaps: &[Snapshot]) {
 
     let _ = write!(
         o,
-        "<section id=\"sockets\"><h2>Sockets</h2><p class=\"dim\">{} TCP sockets by port: inbound under the local port this process listens on, outbound under the remote port.</p><table class=\"sockets\"><thead><tr><th>direction</th><th>port</th>",
+        "<section id=\"sockets\"><h2>Sockets</h2><p class=\"dim\">{} TCP sockets by port: inbound under the local port this process listens on, outbound under the remote port.</p><table class=\"sockets\"><thead><tr><th>direction</th><th>port</th><th>process</th>",
         socks.len()
     );
     for c in &columns {
@@ -243,7 +253,18 @@ pub fn sockets(o: &mut String, snaps: &[Snapshot]) {
     }
     o.push_str("<th>total</th><th>Recv-Q</th><th>Send-Q</th></tr></thead><tbody>");
     for ((dir, port), row) in &rows {
-        let _ = write!(o, "<tr><td>{dir}</td><td class=\"num\">{port}</td>");
+        // The process that owns most of the row's sockets (tables may cover several).
+        let process = row
+            .processes
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(p, _)| p.as_str())
+            .unwrap_or("");
+        let _ = write!(
+            o,
+            "<tr><td>{dir}</td><td class=\"num\">{port}</td><td>{}</td>",
+            esc(process)
+        );
         for c in &columns {
             let n = row.states.get(c).copied().unwrap_or(0);
             let class = match (c, n) {

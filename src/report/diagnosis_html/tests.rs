@@ -21,7 +21,12 @@ fn snapshots(evil: &str) -> Vec<Snapshot> {
             81,
             false,
         ),
-        b.frame(&format!("main.{evil}"), &format!("/src/{evil}.go"), 30, false),
+        b.frame(
+            &format!("main.{evil}"),
+            &format!("/src/{evil}.go"),
+            30,
+            false,
+        ),
         b.frame("main.handle", "/src/app/main.go", 12, false),
     ];
     let hostile = b.stack(Stack {
@@ -161,7 +166,10 @@ fn render(d: &Diagnosis, snaps: &[Snapshot]) -> String {
 #[test]
 fn hostile_evidence_text_never_becomes_markup_or_script() {
     let html = render(&diagnosis(HOSTILE), &snapshots(HOSTILE));
-    assert!(!html.contains("<img"), "an evidence string became an element");
+    assert!(
+        !html.contains("<img"),
+        "an evidence string became an element"
+    );
     // Exactly the page's own two script elements: the JSON data and the script.
     assert_eq!(html.matches("<script").count(), 2);
     assert_eq!(html.matches("</script>").count(), 2);
@@ -216,8 +224,14 @@ fn findings_come_first_with_the_line_to_fix() {
     let fix = html.find("Fix here").unwrap();
     let groups_at = html.find("id=\"groups\"").unwrap();
     assert!(finding < fix && fix < groups_at);
-    assert!(html.contains("<code class=\"fn\">main.x</code> <code class=\"loc\">/src/x.go:30</code>"));
-    assert!(html.contains("<span class=\"line focus\"><span class=\"ln\">30</span>mu.Lock() // x</span>"));
+    assert!(
+        html.contains("<code class=\"fn\">main.x</code> <code class=\"loc\">/src/x.go:30</code>")
+    );
+    assert!(
+        html.contains(
+            "<span class=\"line focus\"><span class=\"ln\">30</span>mu.Lock() // x</span>"
+        )
+    );
     // The chain: victims, resource and root, one arrow per victim plus one to the root.
     let chain = &html[html.find("class=\"chain-svg\"").unwrap()..];
     let chain = &chain[..chain.find("</svg>").unwrap()];
@@ -260,8 +274,10 @@ fn sockets_are_summarised_by_port_and_state() {
     let table = &html[html.find("<table class=\"sockets\"").unwrap()..];
     let table = &table[..table.find("</table>").unwrap()];
     assert!(table.contains("<th>ESTABLISHED</th><th>CLOSE_WAIT</th><th>LISTEN</th>"));
-    assert!(table.contains("<tr><td>outbound</td><td class=\"num\">6379</td><td class=\"num\">2</td>"));
-    assert!(table.contains("<tr><td>inbound</td><td class=\"num\">8080</td><td class=\"num zero\">0</td><td class=\"num bad\">1</td><td class=\"num\">1</td>"));
+    assert!(table.contains(
+        "<tr><td>outbound</td><td class=\"num\">6379</td><td>x</td><td class=\"num\">2</td>"
+    ));
+    assert!(table.contains("<tr><td>inbound</td><td class=\"num\">8080</td><td>x</td><td class=\"num zero\">0</td><td class=\"num bad\">1</td><td class=\"num\">1</td>"));
 }
 
 #[test]
