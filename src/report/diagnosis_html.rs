@@ -151,7 +151,7 @@ pub fn write(out: &mut dyn Write, d: &Diagnosis, snaps: &[Snapshot]) -> io::Resu
     // scanned for markers itself.
     let mut rest = PAGE;
     while let Some(start) = rest.find("{{") {
-        out.write_all(rest[..start].as_bytes())?;
+        out.write_all(&rest.as_bytes()[..start])?;
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else {
             rest = &rest[start..];

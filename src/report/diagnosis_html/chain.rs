@@ -131,7 +131,7 @@ pub fn svg(o: &mut String, n: usize, f: &Finding) {
 
     let _ = write!(
         o,
-        "<details class=\"chain\" open><summary>Wait-for chain</summary><svg class=\"chain-svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" role=\"img\" aria-label=\"wait-for chain of finding {}\"><defs><marker id=\"arrow-{n}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" class=\"arrowhead\"/></marker></defs>",
+        "<details class=\"chain\" open><summary>Wait-for chain</summary><svg class=\"chain-svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" role=\"img\" aria-label=\"wait-for chain of finding {}\"><defs><marker id=\"arrow-{n}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"12\" markerHeight=\"12\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" class=\"arrowhead\"/></marker></defs>",
         n + 1
     );
     // Edges first, under the nodes: every node of a column points at every node of the next

@@ -16,9 +16,9 @@ pub const MAX_GROUPS: usize = 500;
 pub fn section(o: &mut String, snap: &Snapshot, roots: &[(&str, u32)]) {
     let groups = group(snap, GroupLevel::Lines);
     let total: u64 = groups.iter().map(|g| g.count).sum();
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<section id=\"groups\"><h2>Stack groups</h2><p class=\"dim\">{total} goroutines of <code>{}</code> in {} groups of identical stacks, largest first; frames where a finding says to fix are marked.</p>\n",
+        "<section id=\"groups\"><h2>Stack groups</h2><p class=\"dim\">{total} goroutines of <code>{}</code> in {} groups of identical stacks, largest first; frames where a finding says to fix are marked.</p>",
         esc(&snap.source),
         groups.len()
     );
