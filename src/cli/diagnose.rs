@@ -8,7 +8,9 @@ use clap::{Args, ValueEnum};
 
 use crate::diagnose::{self, Severity};
 use crate::parse;
-use crate::report::{diagnosis_json, diagnosis_markdown, diagnosis_text, style::Style};
+use crate::report::{
+    diagnosis_html, diagnosis_json, diagnosis_markdown, diagnosis_text, style::Style,
+};
 
 /// Output formats of `diagnose`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -19,6 +21,8 @@ pub enum DiagnoseFormat {
     Json,
     /// For an incident ticket.
     Markdown,
+    /// One self-contained page: findings, wait-for graphs, stack groups, flame graph.
+    Html,
 }
 
 /// Flags of `hangdoc diagnose`.
@@ -95,6 +99,7 @@ pub fn run(a: &DiagnoseArgs) -> anyhow::Result<i32> {
         )?,
         DiagnoseFormat::Json => diagnosis_json::write(&mut buf, &d)?,
         DiagnoseFormat::Markdown => diagnosis_markdown::write(&mut buf, &d)?,
+        DiagnoseFormat::Html => diagnosis_html::write(&mut buf, &d, &snaps)?,
     }
     match &a.output {
         Some(p) => std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?,
