@@ -149,7 +149,7 @@ fn pair_for(kind: &str, site_line: &str) -> Option<Pair> {
             Some(Pair {
                 acquire: Regex::new(r"^func ").ok()?,
                 release: Regex::new(&format!(r"\b{field}\.Done\(\)")).ok()?,
-                what: "a return before Done()".into(),
+                what: format!("calling {field}.Done()"),
             })
         }
         "pool-exhausted-leak" => {
@@ -180,24 +180,22 @@ fn pair_for(kind: &str, site_line: &str) -> Option<Pair> {
 /// Scans the Go files of the blamed frame's directory for a function that acquires and can
 /// return before releasing, without a deferred release.
 fn missing_release(idx: &SourceIndex, f: &Finding) -> Option<(FrameRef, SourceSnippet)> {
-    let r = f.root.first()?;
-    let path = idx.resolve(&r.file)?;
-    let lines = read_lines(path)?;
-    let site_line = lines.get((r.line as usize).checked_sub(1)?)?;
-    let pair = pair_for(f.kind, site_line)?;
+    // The first root frame whose line says what is taken (`mu.Lock()`, `wg.Wait()`, …).
+    let (r, path, pair) = f.root.iter().find_map(|r| {
+        let path = idx.resolve(&r.file)?;
+        let lines = read_lines(path)?;
+        let site_line = lines.get((r.line as usize).checked_sub(1)?)?;
+        Some((r, path, pair_for(f.kind, site_line)?))
+    })?;
     let dir = path.parent()?;
     let files = go_files(dir)?;
     let ret = Regex::new(r"^\s*return\b|[;{]\s*return\b").ok()?;
-    let defer_release = |l: &str| l.trim_start().starts_with("defer") && pair.release.is_match(l);
     for file in files {
         let Some(src) = read_lines(&file) else {
             continue;
         };
         for (start, end) in functions(&src) {
             let body = &src[start..=end];
-            if body.iter().any(|l| defer_release(l)) {
-                continue;
-            }
             let acq = if pair.acquire.as_str() == "^func " {
                 if !body.iter().any(|l| pair.release.is_match(l)) {
                     continue;
@@ -207,23 +205,32 @@ fn missing_release(idx: &SourceIndex, f: &Finding) -> Option<(FrameRef, SourceSn
                 body.iter().position(|l| pair.acquire.is_match(l))
             };
             let Some(acq) = acq else { continue };
+            let skip_to = error_check_end(body, acq);
             for (k, l) in body.iter().enumerate().skip(acq + 1) {
-                if pair.release.is_match(l) {
-                    break;
+                let l = code(l);
+                if k <= skip_to {
+                    continue;
                 }
-                if ret.is_match(l) {
+                if ret.is_match(l) && !released_on_path(body, acq, k, &pair.release) {
                     let line_no = (start + k + 1) as u32;
                     let name = func_name(&src[start]);
-                    let note = format!(
-                        "{}:{}: {} returns here after {} and before releasing it ({})",
-                        file.file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                        line_no,
-                        name,
-                        src[start + acq].trim(),
-                        pair.what
-                    );
+                    let file_name = file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    // A deferred release placed after this return does not cover it.
+                    let note = if acq == 0 {
+                        format!(
+                            "{file_name}:{line_no}: {name} returns here without {}",
+                            pair.what
+                        )
+                    } else {
+                        format!(
+                            "{file_name}:{line_no}: {name} returns here after `{}` and before releasing it ({})",
+                            src[start + acq].trim(),
+                            pair.what
+                        )
+                    };
                     let frame = FrameRef {
                         function: qualify(&r.function, &name),
                         file: file.to_string_lossy().into_owned(),
@@ -421,6 +428,52 @@ fn literal_name(src: &[String], at: usize) -> String {
     format!("{}.func{n}", func_name(&src[outer]))
 }
 
+/// True when a release stands on the way from the acquisition at `acq` to the return at
+/// `ret`: walking back from the return, only lines of the blocks enclosing it count (a line
+/// indented deeper than every line seen since belongs to a sibling block that ended).
+fn released_on_path(body: &[String], acq: usize, ret: usize, release: &Regex) -> bool {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut limit = indent(&body[ret]);
+    for l in body[acq + 1..ret].iter().rev() {
+        let i = indent(l);
+        if l.trim().is_empty() || i > limit {
+            continue;
+        }
+        limit = i;
+        if release.is_match(code(l)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// A line without its `//` comment (a comment naming `rows.Close()` releases nothing).
+fn code(line: &str) -> &str {
+    line.split("//").next().unwrap_or(line)
+}
+
+/// The acquisition's own error check (`x, err := acquire(); if err != nil { return … }`)
+/// holds nothing to release: the index of its closing line, or `at` when there is none.
+/// The call may span lines; the check follows the first line ending its statement.
+fn error_check_end(body: &[String], at: usize) -> usize {
+    let head = body[at].trim();
+    let inline = head.starts_with("if ") && head.ends_with('{') && head.contains("err");
+    let found = if inline {
+        Some(at)
+    } else {
+        (at + 1..body.len().min(at + 8))
+            .find(|&i| body[i].trim_start().starts_with("if err != nil"))
+    };
+    let Some(check) = found else { return at };
+    let indent = body[check].len() - body[check].trim_start().len();
+    (check + 1..body.len())
+        .find(|&i| {
+            let l = &body[i];
+            l.len() - l.trim_start().len() == indent && l.trim_start().starts_with('}')
+        })
+        .unwrap_or(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,5 +490,23 @@ mod tests {
             qualify("example.com/svc/push.(*Pusher).Run", "(*Pusher).publish"),
             "example.com/svc/push.(*Pusher).publish"
         );
+    }
+
+    #[test]
+    fn r_acquire_error_check_is_not_a_leak() {
+        let body: Vec<String> = [
+            "func (s *Store) Totals() error {",
+            "\trows, err := s.db.Query(`SELECT 1",
+            "\t\tFROM t`)",
+            "\tif err != nil {",
+            "\t\treturn err",
+            "\t}",
+            "\tfor rows.Next() {",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(error_check_end(&body, 1), 5);
+        assert_eq!(error_check_end(&body, 6), 6);
     }
 }
