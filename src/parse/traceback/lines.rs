@@ -171,25 +171,6 @@ fn mask64(block: &[u8; 64]) -> u64 {
 }
 
 /// Bit i is set when `block[i] == c`.
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn mask_of(block: &[u8; 64], c: u8) -> u64 {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    let p = block.as_ptr() as *const __m128i;
-    // SAFETY: SSE2 is part of the x86_64 baseline, and the four unaligned 16-byte loads stay
-    // within the 64-byte array.
-    unsafe {
-        let c = _mm_set1_epi8(c as i8);
-        let m = |i: usize| {
-            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p.add(i)), c)) as u16 as u64
-        };
-        m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48
-    }
-}
-
-/// Bit i is set when `block[i] == c`.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn mask_of(block: &[u8; 64], c: u8) -> u64 {
@@ -208,9 +189,28 @@ fn mask_of(block: &[u8; 64], c: u8) -> u64 {
     mask
 }
 
+/// Bit i is set when `block[i] == c`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn mask_of(block: &[u8; 64], c: u8) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let p = block.as_ptr() as *const __m128i;
+    // SAFETY: SSE2 is part of the x86_64 baseline, and the four unaligned 16-byte loads stay
+    // within the 64-byte array.
+    unsafe {
+        let c = _mm_set1_epi8(c as i8);
+        let m = |i: usize| {
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p.add(i)), c)) as u16 as u64
+        };
+        m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48
+    }
+}
+
 /// The line starting at `pos`, when it ends with `\n` within 128 bytes: its length and the
-/// masks (bit i for byte `pos + i`, below the newline) of `(` and of spaces. `None` also
-/// near the end of `text`, where the caller reads line by line instead.
+/// masks (bit i for byte `pos + i`, below the newline) of `(` (when `parens`) and of
+/// spaces. `None` also near the end of `text`, where the caller reads line by line instead.
 #[inline]
 fn short_line(text: &[u8], pos: usize, parens: bool) -> Option<(usize, u128, u128)> {
     let b0: &[u8; 64] = text.get(pos..)?.first_chunk()?;
@@ -227,10 +227,21 @@ fn short_line(text: &[u8], pos: usize, parens: bool) -> Option<(usize, u128, u12
         return None;
     }
     let n = nl.trailing_zeros() as usize;
-    let below = ((1u128 << (64 + n)) - 1) as u128;
-    let wide = |c| (mask_of(b0, c) as u128 | (mask_of(b1, c) as u128) << 64) & below;
+    let below = (1u64 << n) - 1;
+    let wide = |c| mask_of(b0, c) as u128 | ((mask_of(b1, c) & below) as u128) << 64;
     let paren = if parens { wide(b'(') } else { 0 };
     Some((64 + n, paren, wide(b' ')))
+}
+
+/// The highest set bit of a non-zero mask.
+#[inline]
+fn top(m: u128) -> usize {
+    let hi = (m >> 64) as u64;
+    if hi != 0 {
+        127 - hi.leading_zeros() as usize
+    } else {
+        63 - (m as u64).leading_zeros() as usize
+    }
 }
 
 /// A function line and its file line read together (see [`fast_pair`]); offsets are from
@@ -263,8 +274,8 @@ pub(super) fn fast_pair(text: &[u8], pos: usize) -> Option<Pair> {
     if paren == 0 {
         return None;
     }
-    let open = 127 - paren.leading_zeros() as usize;
-    if open == 0 || space & ((1u128 << open) - 1) != 0 {
+    let open = top(paren);
+    if open == 0 || space.trailing_zeros() < open as u32 {
         return None;
     }
     let p2 = pos + n + 1;
@@ -280,7 +291,7 @@ pub(super) fn fast_pair(text: &[u8], pos: usize) -> Option<Pair> {
     let (core_end, offset) = if space == 0 {
         (p2 + m, false)
     } else {
-        let sp = 127 - space.leading_zeros() as usize;
+        let sp = top(space);
         if m - sp > 24 || text.get(p2 + sp + 1..p2 + sp + 4) != Some(b"+0x") {
             return None;
         }
