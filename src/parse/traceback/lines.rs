@@ -278,14 +278,26 @@ pub(super) fn fast_pair(text: &[u8], pos: usize) -> Option<Pair> {
     if open == 0 || space.trailing_zeros() < open as u32 {
         return None;
     }
-    let p2 = pos + n + 1;
+    let (core, offset, next) = fast_file_line(text, pos + n + 1)?;
+    Some(Pair {
+        func: (pos, pos + open),
+        args: (pos + open + 1, pos + n - 1),
+        core,
+        offset,
+        next,
+    })
+}
+
+/// The file line at `p2` in the common shape `TAB path:LINE[ +0x…]\n`: the `path:LINE`
+/// span, whether an offset was printed, and where the next line starts.
+#[inline]
+fn fast_file_line(text: &[u8], p2: usize) -> Option<((usize, usize), bool, usize)> {
     let (m, _, space) = short_line(text, p2, false)?;
-    // The file line: one TAB, then the path.
+    // One TAB, then the path.
     if m < 3 || text[p2] != b'\t' || matches!(text[p2 + 1], b'\t' | b' ') {
         return None;
     }
-    let last = text[p2 + m - 1];
-    if last == b'\r' {
+    if text[p2 + m - 1] == b'\r' {
         return None;
     }
     let (core_end, offset) = if space == 0 {
@@ -300,12 +312,43 @@ pub(super) fn fast_pair(text: &[u8], pos: usize) -> Option<Pair> {
     if !text[core_end - 1].is_ascii_digit() {
         return None;
     }
-    Some(Pair {
-        func: (pos, pos + open),
-        args: (pos + open + 1, pos + n - 1),
-        core: (p2 + 1, core_end),
-        offset,
-        next: p2 + m + 1,
+    Some(((p2 + 1, core_end), offset, p2 + m + 1))
+}
+
+/// A `created by F in goroutine N` line and its file line read together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct CreatedBy {
+    pub func: (usize, usize),
+    pub parent: Option<u64>,
+    /// `path:LINE` of the file line.
+    pub core: (usize, usize),
+    /// Where the line after the file line starts.
+    pub next: usize,
+}
+
+/// `created by F in goroutine N` then `TAB path:LINE[ +0x…]`, in the shape [`fast_pair`]
+/// accepts; `None` for anything else (read line by line instead, with the same result).
+#[inline]
+pub(super) fn fast_created_by(text: &[u8], pos: usize) -> Option<CreatedBy> {
+    const IN: &[u8] = b" in goroutine ";
+    if !text.get(pos..)?.starts_with(b"created by ") {
+        return None;
+    }
+    let (n, _, space) = short_line(text, pos, false)?;
+    if space == 0 || text[pos + n - 1] == b'\r' {
+        return None;
+    }
+    let sp = top(space);
+    let at = (pos + sp + 1).checked_sub(IN.len())?;
+    if at < pos + b"created by ".len() || &text[at..pos + sp + 1] != IN {
+        return None;
+    }
+    let (core, _, next) = fast_file_line(text, pos + n + 1)?;
+    Some(CreatedBy {
+        func: (pos + b"created by ".len(), at),
+        parent: super::header::parse_id(&text[pos + sp + 1..pos + n]),
+        core,
+        next,
     })
 }
 
@@ -707,6 +750,44 @@ mod tests {
         text.extend_from_slice(&[b'\n'; 130]);
         assert!(fast_pair(&text, 0).is_some());
         assert!(fast_pair(b"main.f()\n\t/x.go:12 +0x1d\n", 0).is_none());
+    }
+
+    #[test]
+    fn fast_created_by_agrees_with_line_by_line_reading() {
+        // Hand-written creator lines, with and without the parent id and odd spacing.
+        let pairs: &[&[u8]] = &[
+            b"created by net/http.(*Server).Serve in goroutine 1\n\tnet/http/server.go:3454 +0x485\n",
+            b"created by main.main in goroutine 18446744073709551615\n\t/x.go:12\n",
+            b"created by main.main in goroutine 99999999999999999999\n\t/x.go:12 +0x1\n",
+            b"created by main.main in goroutine x1\n\t/x.go:12 +0x1\n",
+            b"created by main.main\n\t/x.go:12 +0x1\n",
+            b"created by  in goroutine 3\n\t/x.go:12 +0x1\n",
+            b"created by main.main in goroutine 3\r\n\t/x.go:12 +0x1\r\n",
+            b"created by main.main in goroutine 3\n\t/a b/x.go:12\n",
+        ];
+        for pair in pairs {
+            let mut text = pair.to_vec();
+            text.extend_from_slice(&[b'\n'; 130]);
+            let Some(c) = fast_created_by(&text, 0) else {
+                continue;
+            };
+            let mut cur = Cursor::new(&text);
+            let line = cur.next_line().unwrap().text;
+            let rest = line.strip_prefix(b"created by ").unwrap();
+            let i = memchr::memmem::rfind(rest, b" in goroutine ").unwrap();
+            let file = cur.next_line().unwrap().text;
+            let span = |(a, b): (usize, usize)| &text[a..b];
+            assert_eq!(span(c.func), &rest[..i]);
+            assert_eq!(
+                c.parent,
+                crate::parse::traceback::header::parse_id(&rest[i + 14..])
+            );
+            assert_eq!(span(c.core), file_core(trim_start(file)).0);
+            assert_eq!(c.next, pair.len());
+        }
+        let mut text = pairs[0].to_vec();
+        text.extend_from_slice(&[b'\n'; 130]);
+        assert_eq!(fast_created_by(&text, 0).unwrap().parent, Some(1));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use memchr::memmem;
 
 use super::header::{self, Header};
 use super::lines::{
-    Cursor, Line, core_ok, elision, ends_block, excerpt, fast_pair, file_core, has_byte, hash,
-    indented, is_diagnostic, is_preamble, mix, split_call, split_core, trim_start,
+    Cursor, Line, core_ok, elision, ends_block, excerpt, fast_created_by, fast_pair, file_core,
+    has_byte, hash, indented, is_diagnostic, is_preamble, mix, split_call, split_core, trim_start,
 };
 use crate::model::{Frame, GFlags, Labels, NONE, Stack, Warning};
 
@@ -284,6 +284,15 @@ impl Worker {
                         hash: hash(fh ^ inlined as u64, core.get(text)),
                     });
                     cur.skip_to(p.next, 2);
+                    continue;
+                }
+                if let Some(c) = fast_created_by(text, cur.pos()) {
+                    parent = c.parent;
+                    creator = Some(CreatorSpan {
+                        func: Span::at(c.func),
+                        core: Span::at(c.core),
+                    });
+                    cur.skip_to(c.next, 2);
                     continue;
                 }
             }
