@@ -66,6 +66,9 @@ pub(super) fn parse(line: &[u8]) -> Option<Header<'_>> {
         }
     }
     let rest = &rest[digits + 1..];
+    if common_tail(rest, &mut h) {
+        return Some(h);
+    }
     // `gp=0x… m=N mp=0x…` / `gp=0x… m=nil`: machine details, not kept.
     let Some(open) = memchr(b'[', rest) else {
         h.problem = Some("expected ` [status]:` after the goroutine id");
@@ -131,6 +134,45 @@ pub(super) fn parse(line: &[u8]) -> Option<Header<'_>> {
         h.problem = Some("expected `:` at the end of the goroutine header");
     }
     Some(h)
+}
+
+/// The common shapes after the id, `[status]:` and `[status, N minutes]:`, read with one
+/// search; false for anything else (the full reading then starts over).
+#[inline]
+fn common_tail<'a>(rest: &'a [u8], h: &mut Header<'a>) -> bool {
+    let Some(inner) = rest.strip_prefix(b"[") else {
+        return false;
+    };
+    let Some(i) = memchr::memchr3(b']', b',', b'{', inner) else {
+        return false;
+    };
+    let tail = match inner[i] {
+        b']' => &inner[i + 1..],
+        b',' => {
+            let Some(item) = inner[i + 1..].strip_prefix(b" ") else {
+                return false;
+            };
+            let d = item.iter().take_while(|b| b.is_ascii_digit()).count();
+            let Some(tail) = item[d..]
+                .strip_prefix(b" minutes]")
+                .or_else(|| item[d..].strip_prefix(b" minute]"))
+            else {
+                return false;
+            };
+            if d == 0 {
+                return false;
+            }
+            h.minutes = parse_u32(&item[..d]);
+            tail
+        }
+        _ => return false,
+    };
+    if !tail.starts_with(b":") {
+        h.minutes = None;
+        return false;
+    }
+    h.status = strip_annotations(&inner[..i], &mut h.flags);
+    true
 }
 
 fn parse_u64(digits: &[u8]) -> Option<u64> {
@@ -464,6 +506,34 @@ mod tests {
         assert_eq!(h.status, b"select");
         assert_eq!(h.minutes, Some(2));
         assert_eq!(h.problem, None);
+    }
+
+    #[test]
+    fn common_shapes_read_like_the_full_grammar() {
+        // Hand-written headers near the common shapes; the full reading is forced by a
+        // leading `gp=` word, which it skips.
+        for tail in [
+            "[select]:",
+            "[IO wait, 1 minutes]:",
+            "[chan send, 1 minute]:",
+            "[semacquire (leaked), 7 minutes]:",
+            "[select, 99999999999 minutes]:",
+            "[select,3 minutes]:",
+            "[select, x minutes]:",
+            "[select, 2 minutes, locked to thread]:",
+            "[]:",
+            "[select]",
+            "[select] {a: b}:",
+            "[sleep, 5 minutes] {a: b}:",
+            "[select labels:{\"a\": \"b\"}]:",
+        ] {
+            let (a, b) = (
+                format!("goroutine 12 {tail}"),
+                format!("goroutine 12 gp=0x1 {tail}"),
+            );
+            let (fast, full) = (parse(a.as_bytes()).unwrap(), parse(b.as_bytes()).unwrap());
+            assert_eq!(fast, full, "{tail}");
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub(super) struct Cursor<'a> {
     /// Newlines of that block not yet consumed, one bit per byte.
     mask: u64,
     peeked: Option<(Line<'a>, usize)>,
+    /// Set by [`Cursor::skip_to`]: `base` and `mask` must be recomputed from `pos`.
+    resync: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -37,6 +39,7 @@ impl<'a> Cursor<'a> {
             base: 0,
             mask: newline_mask(text),
             peeked: None,
+            resync: false,
         }
     }
 
@@ -65,6 +68,11 @@ impl<'a> Cursor<'a> {
         if self.pos >= self.text.len() {
             return None;
         }
+        if self.resync {
+            self.resync = false;
+            self.base = self.pos & !63;
+            self.mask = newline_mask(&self.text[self.base..]) & (!0u64 << (self.pos - self.base));
+        }
         let (mut line, next, partial) = match self.next_newline() {
             Some(n) => (&self.text[self.pos..n], n + 1, false),
             None => (&self.text[self.pos..], self.text.len(), true),
@@ -88,6 +96,21 @@ impl<'a> Cursor<'a> {
             self.pos = next;
             self.no += 1;
         }
+    }
+
+    /// Where the next line starts.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Consumes `lines` whole lines that end just before `pos` (read without the cursor).
+    #[inline]
+    pub fn skip_to(&mut self, pos: usize, lines: u64) {
+        self.peeked = None;
+        self.pos = pos;
+        self.no += lines;
+        self.resync = true;
     }
 
     /// The next line, consumed.
@@ -144,12 +167,19 @@ fn mask64(block: &[u8; 64]) -> u64 {
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn mask64(block: &[u8; 64]) -> u64 {
+    mask_of(block, b'\n')
+}
+
+/// Bit i is set when `block[i] == c`.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn mask_of(block: &[u8; 64], c: u8) -> u64 {
     const LO: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let mut mask = 0;
     for (i, w) in block.chunks_exact(8).enumerate() {
         let mut word = [0u8; 8];
         word.copy_from_slice(w);
-        let x = u64::from_le_bytes(word) ^ 0x0a0a_0a0a_0a0a_0a0a;
+        let x = u64::from_le_bytes(word) ^ (0x0101_0101_0101_0101 * c as u64);
         // High bit of each byte set exactly where the byte of x is zero.
         let zero = !(((x & LO) + LO) | x | LO);
         // Gather the eight high bits into one byte.
@@ -157,6 +187,169 @@ fn mask64(block: &[u8; 64]) -> u64 {
         mask |= bits << (8 * i);
     }
     mask
+}
+
+/// Bit i is set when `block[i] == c`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn mask_of(block: &[u8; 64], c: u8) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let p = block.as_ptr() as *const __m128i;
+    // SAFETY: SSE2 is part of the x86_64 baseline, and the four unaligned 16-byte loads stay
+    // within the 64-byte array.
+    unsafe {
+        let c = _mm_set1_epi8(c as i8);
+        let m = |i: usize| {
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p.add(i)), c)) as u16 as u64
+        };
+        m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48
+    }
+}
+
+/// The line starting at `pos`, when it ends with `\n` within 128 bytes: its length and the
+/// masks (bit i for byte `pos + i`, below the newline) of `(` (when `parens`) and of
+/// spaces. `None` also near the end of `text`, where the caller reads line by line instead.
+#[inline]
+fn short_line(text: &[u8], pos: usize, parens: bool) -> Option<(usize, u128, u128)> {
+    let b0: &[u8; 64] = text.get(pos..)?.first_chunk()?;
+    let nl = mask_of(b0, b'\n');
+    if nl != 0 {
+        let n = nl.trailing_zeros() as usize;
+        let below = (1u64 << n) - 1;
+        let paren = if parens { mask_of(b0, b'(') & below } else { 0 };
+        return Some((n, paren as u128, (mask_of(b0, b' ') & below) as u128));
+    }
+    let b1: &[u8; 64] = text.get(pos + 64..)?.first_chunk()?;
+    let nl = mask_of(b1, b'\n');
+    if nl == 0 {
+        return None;
+    }
+    let n = nl.trailing_zeros() as usize;
+    let below = (1u64 << n) - 1;
+    let wide = |c| mask_of(b0, c) as u128 | ((mask_of(b1, c) & below) as u128) << 64;
+    let paren = if parens { wide(b'(') } else { 0 };
+    Some((64 + n, paren, wide(b' ')))
+}
+
+/// The highest set bit of a non-zero mask.
+#[inline]
+fn top(m: u128) -> usize {
+    let hi = (m >> 64) as u64;
+    if hi != 0 {
+        127 - hi.leading_zeros() as usize
+    } else {
+        63 - (m as u64).leading_zeros() as usize
+    }
+}
+
+/// A function line and its file line read together (see [`fast_pair`]); offsets are from
+/// the start of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pair {
+    pub func: (usize, usize),
+    pub args: (usize, usize),
+    /// `path:LINE` of the file line.
+    pub core: (usize, usize),
+    /// A ` +0x…` offset was printed.
+    pub offset: bool,
+    /// Where the line after the file line starts.
+    pub next: usize,
+}
+
+/// The common frame shape, `name(args)` then `TAB path:LINE[ +0x…]`, both lines shorter
+/// than 128 bytes and ended by `\n`, read with a few block compares and no per-byte loop.
+/// `None` for anything else (CRLF, diagnostics, `fp=`/`pc=` words, a line that is not a
+/// frame, the last lines of the text): the caller then reads line by line, which gives the
+/// same result for the lines this accepts.
+#[inline]
+pub(super) fn fast_pair(text: &[u8], pos: usize) -> Option<Pair> {
+    let (n, paren, space) = short_line(text, pos, true)?;
+    // A function line: not indented, ends with `)`, its last `(` is not the first byte and
+    // no space comes before it.
+    if n < 3 || matches!(text[pos], b'\t' | b' ') || text[pos + n - 1] != b')' {
+        return None;
+    }
+    if paren == 0 {
+        return None;
+    }
+    let open = top(paren);
+    if open == 0 || space.trailing_zeros() < open as u32 {
+        return None;
+    }
+    let (core, offset, next) = fast_file_line(text, pos + n + 1)?;
+    Some(Pair {
+        func: (pos, pos + open),
+        args: (pos + open + 1, pos + n - 1),
+        core,
+        offset,
+        next,
+    })
+}
+
+/// The file line at `p2` in the common shape `TAB path:LINE[ +0x…]\n`: the `path:LINE`
+/// span, whether an offset was printed, and where the next line starts.
+#[inline]
+fn fast_file_line(text: &[u8], p2: usize) -> Option<((usize, usize), bool, usize)> {
+    let (m, _, space) = short_line(text, p2, false)?;
+    // One TAB, then the path.
+    if m < 3 || text[p2] != b'\t' || matches!(text[p2 + 1], b'\t' | b' ') {
+        return None;
+    }
+    if text[p2 + m - 1] == b'\r' {
+        return None;
+    }
+    let (core_end, offset) = if space == 0 {
+        (p2 + m, false)
+    } else {
+        let sp = top(space);
+        if m - sp > 24 || text.get(p2 + sp + 1..p2 + sp + 4) != Some(b"+0x") {
+            return None;
+        }
+        (p2 + sp, true)
+    };
+    if !text[core_end - 1].is_ascii_digit() {
+        return None;
+    }
+    Some(((p2 + 1, core_end), offset, p2 + m + 1))
+}
+
+/// A `created by F in goroutine N` line and its file line read together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct CreatedBy {
+    pub func: (usize, usize),
+    pub parent: Option<u64>,
+    /// `path:LINE` of the file line.
+    pub core: (usize, usize),
+    /// Where the line after the file line starts.
+    pub next: usize,
+}
+
+/// `created by F in goroutine N` then `TAB path:LINE[ +0x…]`, in the shape [`fast_pair`]
+/// accepts; `None` for anything else (read line by line instead, with the same result).
+#[inline]
+pub(super) fn fast_created_by(text: &[u8], pos: usize) -> Option<CreatedBy> {
+    const IN: &[u8] = b" in goroutine ";
+    if !text.get(pos..)?.starts_with(b"created by ") {
+        return None;
+    }
+    let (n, _, space) = short_line(text, pos, false)?;
+    if space == 0 || text[pos + n - 1] == b'\r' {
+        return None;
+    }
+    let sp = top(space);
+    let at = (pos + sp + 1).checked_sub(IN.len())?;
+    if at < pos + b"created by ".len() || &text[at..pos + sp + 1] != IN {
+        return None;
+    }
+    let (core, _, next) = fast_file_line(text, pos + n + 1)?;
+    Some(CreatedBy {
+        func: (pos + b"created by ".len(), at),
+        parent: super::header::parse_id(&text[pos + sp + 1..pos + n]),
+        core,
+        next,
+    })
 }
 
 const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -509,6 +702,92 @@ mod tests {
         assert_eq!((f, a), (&b"internal/sync.(*Mutex).Lock"[..], &b"..."[..]));
         assert!(split_call(b"(foo)").is_none());
         assert!(split_call(b"no parens").is_none());
+    }
+
+    #[test]
+    fn fast_pair_agrees_with_line_by_line_reading() {
+        // Hand-written frame pairs, padded so the lines sit at every offset of a block.
+        let pairs: &[&[u8]] = &[
+            b"net/http.(*conn).serve(0xc000123456, {0x7a1b20, 0xc0004567})\n\tnet/http/server.go:2102 +0x625\n",
+            b"internal/poll.(*pollDesc).waitRead(...)\n\tinternal/poll/fd_poll_runtime.go:89\n",
+            b"main.f()\n\tC:/Program Files/x.go:12 +0x1d\n",
+            b"main.f()\n\t/a b/x.go:12\n",
+            b"main.f()\n\t/x.go:12 +0x1d fp=0xc0 sp=0xc1 pc=0x4\n",
+            b"main.f()\r\n\t/x.go:12 +0x1d\r\n",
+            b"main.f()\n    /x.go:12 +0x1d\n",
+            b"created by main.g in goroutine 1\n\t/x.go:12 +0x1d\n",
+            b"runtime: bad (x)\n\t/x.go:12 +0x1d\n",
+            b"(x)\n\t/x.go:12\n",
+            b"main.f(x)\n\t/x.go:line\n",
+            b"main.f(0x1)\n\tpkg/a/very/long/path/that/goes/on/and/on/and/on/for/quite/a/while/file.go:123456 +0x1234567\n",
+        ];
+        for pair in pairs {
+            for pad in 0..70 {
+                let mut text = vec![b'x'; pad];
+                text.push(b'\n');
+                let pos = text.len();
+                text.extend_from_slice(pair);
+                text.extend_from_slice(&[b'\n'; 130]);
+                let Some(p) = fast_pair(&text, pos) else {
+                    continue;
+                };
+                let mut c = Cursor::new(&text[pos..]);
+                let f = c.next_line().unwrap().text;
+                let (func, args) = split_call(f).unwrap();
+                assert!(!has_byte(func, b' '));
+                let file = c.next_line().unwrap().text;
+                assert!(indented(file));
+                let (core, offset) = file_core(trim_start(file));
+                assert!(core_ok(core));
+                let span = |(a, b): (usize, usize)| &text[a..b];
+                assert_eq!(span(p.func), func);
+                assert_eq!(span(p.args), args);
+                assert_eq!((span(p.core), p.offset), (core, offset));
+                assert_eq!(p.next, pos + pair.len());
+            }
+        }
+        let mut text = b"main.f()\n\t/x.go:12 +0x1d\n".to_vec();
+        text.extend_from_slice(&[b'\n'; 130]);
+        assert!(fast_pair(&text, 0).is_some());
+        assert!(fast_pair(b"main.f()\n\t/x.go:12 +0x1d\n", 0).is_none());
+    }
+
+    #[test]
+    fn fast_created_by_agrees_with_line_by_line_reading() {
+        // Hand-written creator lines, with and without the parent id and odd spacing.
+        let pairs: &[&[u8]] = &[
+            b"created by net/http.(*Server).Serve in goroutine 1\n\tnet/http/server.go:3454 +0x485\n",
+            b"created by main.main in goroutine 18446744073709551615\n\t/x.go:12\n",
+            b"created by main.main in goroutine 99999999999999999999\n\t/x.go:12 +0x1\n",
+            b"created by main.main in goroutine x1\n\t/x.go:12 +0x1\n",
+            b"created by main.main\n\t/x.go:12 +0x1\n",
+            b"created by  in goroutine 3\n\t/x.go:12 +0x1\n",
+            b"created by main.main in goroutine 3\r\n\t/x.go:12 +0x1\r\n",
+            b"created by main.main in goroutine 3\n\t/a b/x.go:12\n",
+        ];
+        for pair in pairs {
+            let mut text = pair.to_vec();
+            text.extend_from_slice(&[b'\n'; 130]);
+            let Some(c) = fast_created_by(&text, 0) else {
+                continue;
+            };
+            let mut cur = Cursor::new(&text);
+            let line = cur.next_line().unwrap().text;
+            let rest = line.strip_prefix(b"created by ").unwrap();
+            let i = memchr::memmem::rfind(rest, b" in goroutine ").unwrap();
+            let file = cur.next_line().unwrap().text;
+            let span = |(a, b): (usize, usize)| &text[a..b];
+            assert_eq!(span(c.func), &rest[..i]);
+            assert_eq!(
+                c.parent,
+                crate::parse::traceback::header::parse_id(&rest[i + 14..])
+            );
+            assert_eq!(span(c.core), file_core(trim_start(file)).0);
+            assert_eq!(c.next, pair.len());
+        }
+        let mut text = pairs[0].to_vec();
+        text.extend_from_slice(&[b'\n'; 130]);
+        assert_eq!(fast_created_by(&text, 0).unwrap().parent, Some(1));
     }
 
     #[test]

@@ -65,16 +65,20 @@ impl ArgsTable<'_> {
         self.used += cost;
         let list: Arc<[Box<str>]> = p
             .iter()
-            .map(|&(s, l)| {
-                String::from_utf8_lossy(&bytes[s as usize..(s + l) as usize])
-                    .into_owned()
-                    .into_boxed_str()
-            })
+            .map(|&(s, l)| boxed_str(&bytes[s as usize..(s + l) as usize]))
             .collect();
         let id = table.len() as ArgsId;
         table.push(list);
         self.by_hash.entry(hash).or_insert(id);
         id
+    }
+}
+
+/// The text as a string; invalid UTF-8 is replaced (validation alone is the fast path).
+fn boxed_str(b: &[u8]) -> Box<str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.into(),
+        Err(_) => String::from_utf8_lossy(b).into(),
     }
 }
 

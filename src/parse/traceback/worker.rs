@@ -13,8 +13,8 @@ use memchr::memmem;
 
 use super::header::{self, Header};
 use super::lines::{
-    Cursor, Line, core_ok, elision, ends_block, excerpt, file_core, has_byte, hash, indented,
-    is_diagnostic, is_preamble, mix, split_call, split_core, trim_start,
+    Cursor, Line, core_ok, elision, ends_block, excerpt, fast_created_by, fast_pair, file_core,
+    has_byte, hash, indented, is_diagnostic, is_preamble, mix, split_call, split_core, trim_start,
 };
 use crate::model::{Frame, GFlags, Labels, NONE, Stack, Warning};
 
@@ -41,6 +41,14 @@ impl Span {
         Span {
             start: cur.offset(s),
             len: s.len() as u32,
+        }
+    }
+
+    #[inline]
+    fn at((start, end): (usize, usize)) -> Span {
+        Span {
+            start: start as u32,
+            len: (end - start) as u32,
         }
     }
 
@@ -273,6 +281,33 @@ impl Worker {
         let mut pending = Pending::None;
         let mut truncated = false;
         loop {
+            if matches!(pending, Pending::None) && ancestors.is_empty() {
+                if let Some(p) = fast_pair(text, cur.pos()) {
+                    let func = Span::at(p.func);
+                    let args = Span::at(p.args);
+                    let core = Span::at(p.core);
+                    let inlined = !p.offset && args.get(text) == b"...";
+                    let fh = hash(FRAME_SEED, func.get(text));
+                    self.frames.push(FrameSpan {
+                        func,
+                        core,
+                        inlined,
+                        args,
+                        hash: hash(fh ^ inlined as u64, core.get(text)),
+                    });
+                    cur.skip_to(p.next, 2);
+                    continue;
+                }
+                if let Some(c) = fast_created_by(text, cur.pos()) {
+                    parent = c.parent;
+                    creator = Some(CreatorSpan {
+                        func: Span::at(c.func),
+                        core: Span::at(c.core),
+                    });
+                    cur.skip_to(c.next, 2);
+                    continue;
+                }
+            }
             let Some(l) = cur.peek() else {
                 // The block ran to the end of the chunk. Only the last chunk can end inside
                 // a frame; a dangling function line there means the dump was cut.
