@@ -43,7 +43,7 @@ measure() { # label, command...: prints "label: wall s, peak RSS MB"
     echo "$wall" >"$DATA/.last-wall"
 }
 
-echo "dump: $DUMP ($(du -m "$DUMP" | cut -f1) MB, $N goroutines)"
+echo "dump: $DUMP ($(du -mL "$DUMP" | cut -f1) MB, $N goroutines)"
 measure "wc -l      " wc -l "$DUMP"
 WC=$(cat "$DATA/.last-wall")
 measure "hangdoc    " "${PARSE[@]}"
