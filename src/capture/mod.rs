@@ -290,9 +290,10 @@ impl Session<'_> {
 }
 
 /// Takes evidence from `target` into the bundle directory `dir` (which must not exist or
-/// be empty) and returns its manifest. Fails, leaving no directory, when the first dump
-/// cannot be taken; a later failure (the process dies mid-series) is recorded in the
-/// manifest and what was taken is kept. `progress` hears one line per step.
+/// be empty) and returns its manifest. Fails when the first dump cannot be taken (leaving no
+/// directory if nothing at all was taken, else the files and a manifest naming the error);
+/// a later failure (the process dies mid-series) is recorded in the manifest and what was
+/// taken is kept. `progress` hears one line per step.
 pub fn capture(
     target: &Target,
     dir: &Path,

@@ -410,6 +410,18 @@ LISTEN 0      128          0.0.0.0:22        0.0.0.0:*     users:((\"sshd\",pid=
     }
 
     #[test]
+    fn proc_tables_find_the_process_listening_on_a_real_port() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let c = from_proc(&["127.0.0.1".parse().unwrap()], port);
+        assert!(c.local);
+        assert!(c.pids.contains(&std::process::id()), "{:?}", c.notes);
+        let t = &c.tables[0];
+        assert_eq!(t.name, "proc-net-tcp.txt");
+        assert!(t.text.contains(&format!(":{port:04X} ")), "{}", t.text);
+    }
+
+    #[test]
     fn proc_endpoints_decode_v4_and_v6() {
         assert_eq!(
             proc_endpoint("0100007F:17A0"),
