@@ -13,10 +13,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
+mod capture;
 mod diagnose;
 
 use crate::model::{Format, GroupLevel, Snapshot, group};
-use crate::parse::{self, Options};
+use crate::parse::Options;
 use crate::report::stacks::{self as stacks_text, Filter, StacksInput, TextOptions};
 use crate::report::stacks_json;
 
@@ -34,6 +35,9 @@ pub struct Cli {
 pub enum Command {
     /// Name the root cause, the victims and the line to fix (the main job).
     Diagnose(diagnose::DiagnoseArgs),
+    /// Take evidence from live processes over their pprof endpoints (goroutine dumps, a
+    /// series of them, the socket table) into a bundle directory that `diagnose` reads.
+    Capture(capture::CaptureArgs),
     /// Explain a finding kind: what it detects, why it hangs, an example, the fix.
     Explain(ExplainArgs),
     /// List goroutines grouped by identical stack, largest group first, with states, counts
@@ -75,7 +79,8 @@ pub enum ColorChoice {
 /// Flags of `hangdoc stacks`.
 #[derive(Debug, Args)]
 pub struct StacksArgs {
-    /// Evidence: files, directories (every file in them) or `-` for standard input.
+    /// Evidence: files, directories (every file in them), `-` for standard input, or the
+    /// http(s) URL of a live process's pprof endpoint (a debug=2 dump is taken).
     #[arg(required = true, value_name = "EVIDENCE")]
     pub inputs: Vec<String>,
     /// Output format.
@@ -103,12 +108,16 @@ pub struct StacksArgs {
     /// Write to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<String>,
+    /// Talking to URL inputs.
+    #[command(flatten)]
+    pub http: capture::HttpArgs,
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Diagnose(args) => Ok(ExitCode::from(diagnose::run(&args)? as u8)),
+        Command::Capture(args) => Ok(ExitCode::from(capture::run(&args)? as u8)),
         Command::Explain(args) => explain(args),
         Command::Stacks(args) => stacks(args),
     }
@@ -186,7 +195,13 @@ fn stacks(args: StacksArgs) -> Result<ExitCode> {
         GroupBy::Pointers => GroupLevel::Pointers,
         GroupBy::Exact => GroupLevel::Exact,
     };
-    let snaps = parse::load(&args.inputs, &Options::default())?;
+    let snaps = capture::load_evidence(
+        &args.inputs,
+        &args.http,
+        1,
+        std::time::Duration::ZERO,
+        &Options::default(),
+    )?;
     snaps.iter().for_each(print_warnings);
     if snaps.is_empty() {
         bail!("no evidence found in {}", args.inputs.join(", "));

@@ -15,6 +15,7 @@
 //! # Ok::<(), hangdoc::parse::ParseError>(())
 //! ```
 
+pub mod capture;
 pub mod cli;
 pub mod diagnose;
 pub mod knowledge;

@@ -29,7 +29,8 @@ pub enum DiagnoseFormat {
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
     /// Evidence: goroutine dumps and profiles in any format, socket tables, directories of
-    /// them, `-` for standard input. Several dumps of one process are read as a series.
+    /// them (a `hangdoc capture` bundle), `-` for standard input, or the http(s) URL of a
+    /// live process's pprof endpoint. Several dumps of one process are read as a series.
     #[arg(required = true, value_name = "EVIDENCE")]
     pub inputs: Vec<String>,
     /// Output format.
@@ -50,6 +51,15 @@ pub struct DiagnoseArgs {
     /// Colour: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: String,
+    /// For URL inputs: take N debug=2 dumps, `--interval` apart, and read them as a series.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub count: u32,
+    /// For URL inputs: time between dumps.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = super::capture::parse_duration)]
+    pub interval: std::time::Duration,
+    /// Talking to URL inputs.
+    #[command(flatten)]
+    pub http: super::capture::HttpArgs,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -67,7 +77,13 @@ pub fn run(a: &DiagnoseArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let snaps = parse::load(&a.inputs, &parse::Options::default())?;
+    let snaps = super::capture::load_evidence(
+        &a.inputs,
+        &a.http,
+        a.count,
+        a.interval,
+        &parse::Options::default(),
+    )?;
     let d = diagnose::diagnose(&snaps, &diagnose::Options { src: a.src.clone() });
     for w in d.warnings.iter().take(10) {
         eprintln!("warning: {w}");
