@@ -146,5 +146,5 @@ for (const { name, fn } of tests) {
   }
 }
 await browser.close();
-console.log(failed ? `${failed} of ${tests.length} failed` : `all ${tests.length} passed`);
+console.log(`${tests.length - failed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
