@@ -14,6 +14,7 @@ use std::io::{self, Write};
 use regex::Regex;
 
 use super::paths::short_path;
+use super::style::Style;
 use crate::model::{Group, Snapshot, WaitReason};
 
 /// Which groups a stacks report shows.
@@ -84,27 +85,13 @@ pub struct TextOptions {
     pub color: bool,
 }
 
-struct Paint {
-    on: bool,
-}
-
-impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-}
-
 /// Writes the listing of every input.
 pub fn write_stacks(
     out: &mut dyn Write,
     inputs: &[StacksInput],
     opts: TextOptions,
 ) -> io::Result<()> {
-    let paint = Paint { on: opts.color };
+    let paint = Style { color: opts.color };
     for (i, input) in inputs.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -118,7 +105,7 @@ pub fn write_stacks(
     Ok(())
 }
 
-fn summary(out: &mut dyn Write, input: &StacksInput, paint: &Paint) -> io::Result<()> {
+fn summary(out: &mut dyn Write, input: &StacksInput, paint: &Style) -> io::Result<()> {
     let snap = input.snap;
     let format = snap.format.map_or("unknown format", |f| f.name());
     let total = snap.goroutine_count();
@@ -126,13 +113,13 @@ fn summary(out: &mut dyn Write, input: &StacksInput, paint: &Paint) -> io::Resul
         return writeln!(
             out,
             "{}: {format}, {} TCP sockets and no goroutines (not listed here)",
-            paint.wrap("1", &snap.source),
+            paint.paint("1", &snap.source),
             snap.sockets.len()
         );
     }
     let mut line = format!(
         "{}: {format}, {total} {} in {} {}",
-        paint.wrap("1", &snap.source),
+        paint.paint("1", &snap.source),
         plural(total, "goroutine", "goroutines"),
         input.total_groups,
         plural(input.total_groups as u64, "group", "groups"),
@@ -157,9 +144,9 @@ fn group(
     snap: &Snapshot,
     g: &Group,
     opts: TextOptions,
-    paint: &Paint,
+    paint: &Style,
 ) -> io::Result<()> {
-    let mut head = vec![paint.wrap("1", &g.count.to_string())];
+    let mut head = vec![paint.paint("1", &g.count.to_string())];
     if !g.state.raw.is_empty() {
         let code = if g.state.reason.is_forever() {
             "31"
@@ -168,7 +155,7 @@ fn group(
         } else {
             "32"
         };
-        head.push(paint.wrap(code, &g.state.raw));
+        head.push(paint.paint(code, &g.state.raw));
     }
     if let Some((min, max)) = g.wait_minutes {
         head.push(match (min, max) {
@@ -181,7 +168,7 @@ fn group(
         head.push(format!("locked ×{}", g.locked));
     }
     if g.leaked > 0 {
-        head.push(paint.wrap("31", &format!("leaked ×{}", g.leaked)));
+        head.push(paint.paint("31", &format!("leaked ×{}", g.leaked)));
     }
     for (id, n) in &g.labels {
         let set: Vec<String> = snap
@@ -201,9 +188,9 @@ fn group(
         } else {
             ""
         };
-        head.push(paint.wrap("2", &format!("ids {}{more}", ids.join(" "))));
+        head.push(paint.paint("2", &format!("ids {}{more}", ids.join(" "))));
     } else if let [id] = g.ids[..] {
-        head.push(paint.wrap("2", &format!("id {id}")));
+        head.push(paint.paint("2", &format!("id {id}")));
     }
     writeln!(out, "{}", head.join("  "))?;
 
@@ -237,9 +224,9 @@ fn group(
         writeln!(
             out,
             "  {}{}  {}",
-            paint.wrap("36", &f.function),
+            paint.paint("36", &f.function),
             " ".repeat(pad),
-            paint.wrap("2", &loc)
+            paint.paint("2", &loc)
         )?;
     }
     let hidden = stack.frames.len() - shown;

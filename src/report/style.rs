@@ -8,7 +8,8 @@ pub struct Style {
 }
 
 impl Style {
-    fn wrap(&self, code: &str, s: &str) -> String {
+    /// `s` in the SGR style `code` (`1` bold, `2` dim, `31` red, …) when colours are on.
+    pub fn paint(&self, code: &str, s: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
@@ -17,27 +18,27 @@ impl Style {
     }
     /// Bold.
     pub fn bold(&self, s: &str) -> String {
-        self.wrap("1", s)
+        self.paint("1", s)
     }
     /// Dim.
     pub fn dim(&self, s: &str) -> String {
-        self.wrap("2", s)
+        self.paint("2", s)
     }
     /// Bold red.
     pub fn red_bold(&self, s: &str) -> String {
-        self.wrap("1;31", s)
+        self.paint("1;31", s)
     }
     /// Bold yellow.
     pub fn yellow_bold(&self, s: &str) -> String {
-        self.wrap("1;33", s)
+        self.paint("1;33", s)
     }
     /// Bold green.
     pub fn green_bold(&self, s: &str) -> String {
-        self.wrap("1;32", s)
+        self.paint("1;32", s)
     }
     /// Cyan.
     pub fn cyan(&self, s: &str) -> String {
-        self.wrap("36", s)
+        self.paint("36", s)
     }
 }
 
