@@ -234,21 +234,33 @@ fn ss_row(tokens: &[&str], family: Family, state: Option<TcpState>) -> Row {
         let send_q = queue(send, "Send-Q")?;
         let (l, r) = endpoints(local, peer, family)?;
         let (pid, process) = ss_process(&extra.join(" "));
-        let lossy = l.lossy.into_iter().chain(r.lossy).collect();
-        Ok(Row::Tcp(
-            Socket {
-                state,
-                local: l.endpoint,
-                remote: r.endpoint,
-                recv_q,
-                send_q,
-                pid,
-                process,
-            },
-            lossy,
-        ))
+        Ok(tcp_row(state, l, r, (recv_q, send_q), pid, process))
     })();
     result.unwrap_or_else(Row::Bad)
+}
+
+/// A TCP row from its parsed fields; the lossy notes of both ends travel with it.
+fn tcp_row(
+    state: TcpState,
+    l: Parsed,
+    r: Parsed,
+    (recv_q, send_q): (u64, u64),
+    pid: Option<u32>,
+    process: Option<String>,
+) -> Row {
+    let lossy = l.lossy.into_iter().chain(r.lossy).collect();
+    Row::Tcp(
+        Socket {
+            state,
+            local: l.endpoint,
+            remote: r.endpoint,
+            recv_q,
+            send_q,
+            pid,
+            process,
+        },
+        lossy,
+    )
 }
 
 /// The first process of `users:(("name",pid=123,fd=4),…)`.
@@ -305,19 +317,7 @@ fn netstat_row(tokens: &[&str], family: Family) -> Row {
                 pid = t.parse().ok(); // Windows: a bare PID
             }
         }
-        let lossy = l.lossy.into_iter().chain(r.lossy).collect();
-        Ok(Row::Tcp(
-            Socket {
-                state,
-                local: l.endpoint,
-                remote: r.endpoint,
-                recv_q,
-                send_q,
-                pid,
-                process,
-            },
-            lossy,
-        ))
+        Ok(tcp_row(state, l, r, (recv_q, send_q), pid, process))
     })();
     result.unwrap_or_else(Row::Bad)
 }
