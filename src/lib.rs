@@ -22,3 +22,4 @@ pub mod knowledge;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod watch;
