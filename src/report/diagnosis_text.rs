@@ -130,14 +130,14 @@ fn field(s: &Style, label: &str) -> String {
 
 fn finding(out: &mut dyn Write, n: usize, f: &Finding, o: &TextOptions) -> io::Result<()> {
     let s = &o.style;
-    writeln!(
-        out,
-        "{:>2}. {} {}  {}",
-        n,
-        sev(s, f.severity),
+    let head = format!(
+        "{} {} {}",
         s.bold(f.kind),
-        s.dim(&format!("(confidence {:.2})", f.confidence))
-    )?;
+        s.dim("(confidence"),
+        s.dim(&format!("{:.2})", f.confidence))
+    );
+    let lead = format!("{:>2}. {} ", n, sev(s, f.severity));
+    wrap(out, &lead, "    ", &head, o.width, None)?;
     wrap(out, "    ", "    ", &clean(&f.title), o.width, Some(s))?;
     if let Some(r) = f.root.first() {
         writeln!(
@@ -162,14 +162,10 @@ fn finding(out: &mut dyn Write, n: usize, f: &Finding, o: &TextOptions) -> io::R
         };
         writeln!(out, "{indent}{}", s.bold(&at))?;
         for r in f.root.iter().skip(1).take(3) {
-            writeln!(
-                out,
-                "{:>13}  {}  {}:{}",
-                "and",
-                clean(short_func(&r.function)),
-                clean(base(&r.file)),
-                r.line
-            )?;
+            let lead = format!("{:>13}  ", "and");
+            let name = clean(short_func(&r.function)).into_owned();
+            let at = format!("{}:{}", clean(base(&r.file)), r.line);
+            pair(out, &lead, &name, &at, o.width)?;
         }
     }
     if !f.victims.is_empty() {
@@ -190,13 +186,10 @@ fn finding(out: &mut dyn Write, n: usize, f: &Finding, o: &TextOptions) -> io::R
                 .filter(|&m| m > 0)
                 .map(|m| format!(", {m} min"))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "{lead}{:>w$}  {}  {}",
-                v.goroutines,
-                clean(short_func(&v.function)),
-                s.dim(&format!("({}:{}{wait})", clean(base(&v.file)), v.line))
-            )?;
+            let lead = format!("{lead}{:>w$}  ", v.goroutines);
+            let name = clean(short_func(&v.function)).into_owned();
+            let at = s.dim(&format!("({}:{}{wait})", clean(base(&v.file)), v.line));
+            pair(out, &lead, &name, &at, o.width)?;
         }
         if f.victims.len() > VICTIMS {
             writeln!(
@@ -244,6 +237,17 @@ fn finding(out: &mut dyn Write, n: usize, f: &Finding, o: &TextOptions) -> io::R
     Ok(())
 }
 
+/// Writes `lead`, `name` and `at` on one line, or `at` on the next line under `name` when
+/// the line would pass `width`.
+fn pair(out: &mut dyn Write, lead: &str, name: &str, at: &str, width: usize) -> io::Result<()> {
+    let col = visible_len(lead);
+    if col + visible_len(name) + 2 + visible_len(at) <= width {
+        writeln!(out, "{lead}{name}  {at}")
+    } else {
+        writeln!(out, "{lead}{name}\n{}{at}", " ".repeat(col))
+    }
+}
+
 /// The function without its import path's directories: `tracelog.(*FileSink).Emit` for
 /// `example.com/app/tracelog.(*FileSink).Emit`. The file beside it says where it lives.
 fn short_func(full: &str) -> &str {
@@ -259,7 +263,7 @@ fn base(file: &str) -> &str {
 }
 
 /// Writes `text` word-wrapped at `width`: the first line after `first`, the others after
-/// `cont` (both prefixes may hold colour codes). Lines break only at spaces; a word longer
+/// `cont` (prefixes and words may hold colour codes). Lines break only at spaces; a word longer
 /// than a line gets a line of its own. `bold` paints each line's text.
 fn wrap(
     out: &mut dyn Write,
@@ -280,7 +284,7 @@ fn wrap(
         }
     };
     for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let len = word.chars().count();
+        let len = visible_len(word);
         if !line.is_empty() && used + 1 + len > width {
             emit(out, prefix, &line)?;
             prefix = cont;
