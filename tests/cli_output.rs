@@ -154,6 +154,8 @@ fn no_escapes_when_piped_and_no_color_respected() {
 
 #[test]
 fn width_is_honoured_and_lines_have_no_trailing_blanks() {
+    // Source lines are code: shown as they are, never wrapped.
+    let code = regex::Regex::new(r"^    (>| ) +[0-9]+ \|").unwrap();
     for name in [
         "logger-consumer-exited",
         "mutex-unlock-missed",
@@ -173,8 +175,6 @@ fn width_is_honoured_and_lines_have_no_trailing_blanks() {
             for line in out.lines() {
                 assert_eq!(line, line.trim_end(), "{name}: trailing blanks");
                 let len = line.chars().count();
-                // Source lines are code: shown as they are, never wrapped.
-                let code = regex::Regex::new(r"^    (>| ) +[0-9]+ \|").unwrap();
                 if len <= width || code.is_match(line) {
                     continue;
                 }
