@@ -68,7 +68,7 @@ fn tables(md: &str) -> Vec<Vec<Vec<String>>> {
     all
 }
 
-fn code_blocks<'a>(md: &'a str, lang: &str) -> Vec<String> {
+fn code_blocks(md: &str, lang: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur: Option<String> = None;
     for e in events(md) {
