@@ -6,7 +6,7 @@
 //! [`run`] calling its function.
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -20,6 +20,7 @@ use crate::model::{Format, GroupLevel, Snapshot, group};
 use crate::parse::Options;
 use crate::report::stacks::{self as stacks_text, Filter, StacksInput, TextOptions};
 use crate::report::stacks_json;
+use crate::report::terminal::{self, ColorWhen, Terminal};
 
 /// Tells why a Go service is stuck, from its goroutine dumps and socket tables.
 #[derive(Debug, Parser)]
@@ -68,7 +69,7 @@ pub enum GroupBy {
 /// When to colour text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// On a terminal, unless `NO_COLOR` is set.
+    /// On a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE=1`: also when piped).
     Auto,
     /// Always.
     Always,
@@ -100,8 +101,12 @@ pub struct StacksArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub min_count: u64,
     /// Colour text output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Never page: by default a listing longer than the terminal goes through `$PAGER`
+    /// (`less -FRX`).
+    #[arg(long)]
+    pub no_pager: bool,
     /// Show every frame with its full path (text output).
     #[arg(long)]
     pub full: bool,
@@ -121,6 +126,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain(args) => explain(args),
         Command::Stacks(args) => stacks(args),
     }
+}
+
+/// How text output looks, decided once for every command: colour (`--color`, `NO_COLOR`,
+/// `CLICOLOR_FORCE`, a terminal or not), width (the terminal's, else `COLUMNS`, else 100)
+/// and the terminal's height for paging. `to_stdout` is false with `-o FILE`.
+fn terminal_for(color: ColorChoice, to_stdout: bool) -> Terminal {
+    let when = match color {
+        ColorChoice::Auto => ColorWhen::Auto,
+        ColorChoice::Always => ColorWhen::Always,
+        ColorChoice::Never => ColorWhen::Never,
+    };
+    Terminal::decide(when, &terminal::Env::detect(to_stdout))
 }
 
 /// Flags of `hangdoc explain`.
@@ -170,8 +187,18 @@ fn print_warnings(snap: &Snapshot) {
     let mut err = io::stderr().lock();
     for w in snap.warnings.iter().take(SHOWN) {
         let _ = match w.line {
-            Some(line) => writeln!(err, "warning: {}:{line}: {}", snap.source, w.message),
-            None => writeln!(err, "warning: {}: {}", snap.source, w.message),
+            Some(line) => writeln!(
+                err,
+                "warning: {}:{line}: {}",
+                terminal::clean(&snap.source),
+                terminal::clean(&w.message)
+            ),
+            None => writeln!(
+                err,
+                "warning: {}: {}",
+                terminal::clean(&snap.source),
+                terminal::clean(&w.message)
+            ),
         };
     }
     if snap.warnings.len() > SHOWN {
@@ -233,32 +260,29 @@ fn stacks(args: StacksArgs) -> Result<ExitCode> {
         })
         .collect();
 
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {path}"))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
+    let term = terminal_for(args.color, args.output.is_none());
+    let mut buf: Vec<u8> = Vec::new();
     match args.format {
-        StacksFormat::Json => stacks_json::write_stacks(&mut out, &inputs)?,
+        StacksFormat::Json => stacks_json::write_stacks(&mut buf, &inputs)?,
         StacksFormat::Text => stacks_text::write_stacks(
-            &mut out,
+            &mut buf,
             &inputs,
             TextOptions {
                 full: args.full,
-                color,
+                color: term.color,
             },
         )?,
     }
-    out.flush()?;
+    match &args.output {
+        Some(path) => {
+            let mut f = BufWriter::new(
+                File::create(path).with_context(|| format!("cannot create {path}"))?,
+            );
+            f.write_all(&buf)?;
+            f.flush()?;
+        }
+        None => terminal::emit(&buf, term.rows, !args.no_pager)?,
+    }
     // The process exits next: freeing millions of interned records one by one would only
     // delay the exit.
     std::mem::forget(snaps);

@@ -157,7 +157,7 @@ fn every_report_of_every_scenario() {
         .unwrap();
         insta::assert_snapshot!(format!("text__{name}"), String::from_utf8(text).unwrap());
         let mut md = Vec::new();
-        diagnosis_markdown::write(&mut md, &d).unwrap();
+        diagnosis_markdown::write(&mut md, &d, &snaps).unwrap();
         insta::assert_snapshot!(format!("markdown__{name}"), String::from_utf8(md).unwrap());
         let mut json = Vec::new();
         diagnosis_json::write(&mut json, &d).unwrap();

@@ -1,6 +1,5 @@
 //! `hangdoc diagnose EVIDENCE...`: flags and the run.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -9,7 +8,9 @@ use clap::{Args, ValueEnum};
 use crate::diagnose::{self, Severity};
 use crate::parse;
 use crate::report::{
-    diagnosis_html, diagnosis_json, diagnosis_markdown, diagnosis_text, style::Style,
+    diagnosis_html, diagnosis_json, diagnosis_markdown, diagnosis_text,
+    style::Style,
+    terminal::{self, clean},
 };
 
 /// Output formats of `diagnose`.
@@ -48,9 +49,13 @@ pub struct DiagnoseArgs {
     /// Show every finding in full in the text report.
     #[arg(long)]
     pub all: bool,
-    /// Colour: auto (a terminal without NO_COLOR), always, never.
-    #[arg(long, value_name = "WHEN", default_value = "auto")]
-    pub color: String,
+    /// Colour the text report.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = super::ColorChoice::Auto)]
+    pub color: super::ColorChoice,
+    /// Never page: by default a report longer than the terminal goes through `$PAGER`
+    /// (`less -FRX`).
+    #[arg(long)]
+    pub no_pager: bool,
     /// For URL inputs: take N debug=2 dumps, `--interval` apart, and read them as a series.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub count: u32,
@@ -86,40 +91,30 @@ pub fn run(a: &DiagnoseArgs) -> anyhow::Result<i32> {
     )?;
     let d = diagnose::diagnose(&snaps, &diagnose::Options { src: a.src.clone() });
     for w in d.warnings.iter().take(10) {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", clean(w));
     }
     if d.warnings.len() > 10 {
         eprintln!("warning: … and {} more warnings", d.warnings.len() - 10);
     }
-    let to_terminal = a.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let color = match a.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100usize)
-        .clamp(60, 200);
+    let term = super::terminal_for(a.color, a.output.is_none());
     let mut buf: Vec<u8> = Vec::new();
     match a.format {
         DiagnoseFormat::Text => diagnosis_text::write(
             &mut buf,
             &d,
             &diagnosis_text::TextOptions {
-                style: Style { color },
-                width,
+                style: Style { color: term.color },
+                width: term.width,
                 all: a.all,
             },
         )?,
         DiagnoseFormat::Json => diagnosis_json::write(&mut buf, &d)?,
-        DiagnoseFormat::Markdown => diagnosis_markdown::write(&mut buf, &d)?,
+        DiagnoseFormat::Markdown => diagnosis_markdown::write(&mut buf, &d, &snaps)?,
         DiagnoseFormat::Html => diagnosis_html::write(&mut buf, &d, &snaps)?,
     }
     match &a.output {
         Some(p) => std::fs::write(p, &buf).with_context(|| format!("writing {}", p.display()))?,
-        None => std::io::stdout().write_all(&buf)?,
+        None => terminal::emit(&buf, term.rows, !a.no_pager)?,
     }
     let tripped = a
         .fail_on

@@ -1,10 +1,26 @@
 //! The terminal report of `hangdoc diagnose`: the first screen says what is stuck, why, and
 //! which line to open; the rest follows.
+//!
+//! ```text
+//!  1. CRITICAL lock-never-released  (confidence 0.85)
+//!     218 goroutines wait for a mutex that nothing holds: a path returned without Unlock
+//!     fix here:  main.(*ScoreHub).Follow
+//!                scenarios/incidents/mutex-unlock-missed/hub.go:50
+//!     victims:   180  main.(*ScoreHub).Follow  (hub.go:47)
+//!     why:
+//!       - 218 goroutines wait to lock the same mutex (0xc34c1cc02c0), …
+//! ```
+//!
+//! Prose is wrapped at the width only between words, so a `file:line` or an identifier is
+//! never split; continuation lines align with the text they continue. Every string that
+//! comes from the evidence passes through [`clean`] first: a dump cannot drive the terminal.
 
 use std::io::{self, Write};
 
-use super::style::Style;
+use super::style::{Style, visible_len};
+use super::terminal::{clean, clean_code};
 use crate::diagnose::{Diagnosis, Finding, Severity};
+use crate::model::FuncName;
 
 /// Options of the text report.
 #[derive(Debug, Clone)]
@@ -17,48 +33,62 @@ pub struct TextOptions {
     pub all: bool,
 }
 
+/// Findings shown in full without `all`.
+const FULL: usize = 3;
+/// Victim stacks listed per finding.
+const VICTIMS: usize = 5;
+/// Where a field's value starts, after `    fix here:  `.
+const VALUE: &str = "               ";
+
 /// Writes the report.
 pub fn write(out: &mut dyn Write, d: &Diagnosis, o: &TextOptions) -> io::Result<()> {
     let s = &o.style;
-    let crit = d
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Critical)
-        .count();
-    let warn = d
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .count();
+    let count = |sev| d.findings.iter().filter(|f| f.severity == sev).count();
     let diagnosed = d.diagnosed.and_then(|i| d.inputs.get(i));
     let what = diagnosed
-        .map(|i| format!("{} goroutines in {} ({})", d.goroutines, i.source, i.format))
+        .map(|i| {
+            format!(
+                "{} {} in {} ({})",
+                i.goroutines,
+                plural(i.goroutines as usize, "goroutine", "goroutines"),
+                clean(&i.source),
+                i.format
+            )
+        })
         .unwrap_or_else(|| "no goroutine evidence".into());
-    if d.findings.is_empty() {
-        writeln!(out, "{} {what}: nothing stuck found", s.bold("hangdoc:"))?;
+    let head = if d.findings.is_empty() {
+        format!("{what}: nothing stuck found")
     } else {
-        writeln!(
-            out,
-            "{} {} critical, {} warning — {what}",
-            s.bold("hangdoc:"),
-            crit,
-            warn
-        )?;
-    }
-    let full = if o.all { d.findings.len() } else { 3 };
+        let mut counts = Vec::new();
+        for (sev, one, many) in [
+            (Severity::Critical, "critical", "critical"),
+            (Severity::Warning, "warning", "warnings"),
+            (Severity::Info, "info", "info"),
+        ] {
+            let n = count(sev);
+            if n > 0 {
+                counts.push(format!("{n} {}", plural(n, one, many)));
+            }
+        }
+        let t = counts.join(", ");
+        format!("{t} — {what}")
+    };
+    wrap(
+        out,
+        &format!("{} ", s.bold("hangdoc:")),
+        "         ",
+        &head,
+        o.width,
+        None,
+    )?;
+    let full = if o.all { d.findings.len() } else { FULL };
     for (i, f) in d.findings.iter().enumerate() {
         writeln!(out)?;
         if i < full {
             finding(out, i + 1, f, o)?;
         } else {
-            writeln!(
-                out,
-                "{:>2}. {} {}  {}",
-                i + 1,
-                sev(s, f.severity),
-                s.dim(f.kind),
-                f.title
-            )?;
+            let lead = format!("{:>2}. {} {} ", i + 1, sev(s, f.severity), s.dim(f.kind));
+            wrap(out, &lead, "    ", &clean(&f.title), o.width, None)?;
         }
     }
     if d.findings.len() > full {
@@ -74,10 +104,14 @@ pub fn write(out: &mut dyn Write, d: &Diagnosis, o: &TextOptions) -> io::Result<
     if !d.notes.is_empty() {
         writeln!(out)?;
         for n in &d.notes {
-            wrap(out, &format!("note: {n}"), "  ", o.width, s, false)?;
+            wrap(out, "  note: ", "        ", &clean(n), o.width, None)?;
         }
     }
     Ok(())
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 fn sev(s: &Style, v: Severity) -> String {
@@ -88,33 +122,50 @@ fn sev(s: &Style, v: Severity) -> String {
     }
 }
 
+/// `label` padded to the value column (`    fix here:  `), dim.
+fn field(s: &Style, label: &str) -> String {
+    let pad = VALUE.len().saturating_sub(4 + label.len());
+    format!("    {}{}", s.dim(label), " ".repeat(pad))
+}
+
 fn finding(out: &mut dyn Write, n: usize, f: &Finding, o: &TextOptions) -> io::Result<()> {
     let s = &o.style;
-    writeln!(
-        out,
-        "{:>2}. {} {}  {}",
-        n,
-        sev(s, f.severity),
+    let head = format!(
+        "{} {} {}",
         s.bold(f.kind),
-        s.dim(&format!("(confidence {:.2})", f.confidence))
-    )?;
-    wrap(out, &f.title, "    ", o.width, s, true)?;
+        s.dim("(confidence"),
+        s.dim(&format!("{:.2})", f.confidence))
+    );
+    let lead = format!("{:>2}. {} ", n, sev(s, f.severity));
+    wrap(out, &lead, "    ", &head, o.width, None)?;
+    wrap(out, "    ", "    ", &clean(&f.title), o.width, Some(s))?;
     if let Some(r) = f.root.first() {
         writeln!(
             out,
-            "    {}  {}",
-            s.green_bold("fix here:"),
-            s.bold(&r.function)
+            "{}{}",
+            field(s, "fix here:"),
+            s.bold(&clean(short_func(&r.function)))
         )?;
-        writeln!(out, "               {}:{}", r.file, r.line)?;
+        // The file to open: the one on disk when `--src` found it, else as printed in the
+        // evidence. Kept whole, and moved out of the value column rather than past the edge
+        // when it is long.
+        let file = f
+            .source
+            .iter()
+            .find(|sn| sn.focus_line == r.line && base(&sn.path) == base(&r.file))
+            .map_or(r.file.as_str(), |sn| sn.path.as_str());
+        let at = clean(&format!("{file}:{}", r.line)).into_owned();
+        let indent = if VALUE.len() + at.chars().count() > o.width {
+            "    "
+        } else {
+            VALUE
+        };
+        writeln!(out, "{indent}{}", s.bold(&at))?;
         for r in f.root.iter().skip(1).take(3) {
-            writeln!(
-                out,
-                "         and  {}  {}:{}",
-                r.function,
-                short(&r.file),
-                r.line
-            )?;
+            let lead = format!("{:>13}  ", "and");
+            let name = clean(short_func(&r.function)).into_owned();
+            let at = format!("{}:{}", clean(base(&r.file)), r.line);
+            pair(out, &lead, &name, &at, o.width)?;
         }
     }
     if !f.victims.is_empty() {
@@ -124,107 +175,180 @@ fn finding(out: &mut dyn Write, n: usize, f: &Finding, o: &TextOptions) -> io::R
             .map(|v| v.goroutines.to_string().len())
             .max()
             .unwrap_or(1);
-        for (i, v) in f.victims.iter().take(5).enumerate() {
-            let label = if i == 0 { "victims: " } else { "         " };
+        for (i, v) in f.victims.iter().take(VICTIMS).enumerate() {
+            let lead = if i == 0 {
+                field(s, "victims:")
+            } else {
+                VALUE.to_string()
+            };
             let wait = v
                 .wait_minutes
                 .filter(|&m| m > 0)
                 .map(|m| format!(", {m} min"))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "    {}  {:>w$}  {}  {}",
-                s.dim(label),
-                v.goroutines,
-                v.function,
-                s.dim(&format!("({}:{}{wait})", short(&v.file), v.line))
-            )?;
+            let lead = format!("{lead}{:>w$}  ", v.goroutines);
+            let name = clean(short_func(&v.function)).into_owned();
+            let at = s.dim(&format!("({}:{}{wait})", clean(base(&v.file)), v.line));
+            pair(out, &lead, &name, &at, o.width)?;
         }
-        if f.victims.len() > 5 {
+        if f.victims.len() > VICTIMS {
             writeln!(
                 out,
-                "               {}",
-                s.dim(&format!("… {} more stacks", f.victims.len() - 5))
+                "{VALUE}{}",
+                s.dim(&format!("… {} more stacks", f.victims.len() - VICTIMS))
             )?;
         }
     }
     if let Some(r) = &f.resource {
-        let mut t = r.kind.clone();
+        let mut t = clean(&r.kind).into_owned();
         if let Some(n) = &r.name {
-            t.push_str(&format!(" — {n}"));
+            t.push_str(&format!(" — {}", clean(n)));
         }
         if let Some(a) = &r.address {
-            t.push_str(&format!(" at {a}"));
+            t.push_str(&format!(" at {}", clean(a)));
         }
-        writeln!(out, "    {}  {t}", s.dim("resource:"))?;
+        wrap(out, &field(s, "resource:"), VALUE, &t, o.width, None)?;
     }
     writeln!(out, "    {}", s.dim("why:"))?;
     for e in &f.evidence {
-        wrap(out, &format!("- {e}"), "      ", o.width, s, false)?;
+        wrap(out, "      - ", "        ", &clean(e), o.width, None)?;
+    }
+    for snip in &f.source {
+        writeln!(out, "    {}", s.dim(&format!("{}:", clean(&snip.path))))?;
+        for (k, l) in snip.lines.iter().enumerate() {
+            let no = snip.first_line + k as u32;
+            let code = clean_code(l);
+            let line = if no == snip.focus_line {
+                format!("    {} {:>5} | {}", s.red_bold(">"), no, s.bold(&code))
+            } else {
+                format!("      {:>5} | {}", no, code)
+            };
+            writeln!(out, "{}", line.trim_end())?;
+        }
     }
     wrap(
         out,
-        &format!("{} {}", s.dim("advice:"), f.advice),
-        "    ",
+        &field(s, "advice:"),
+        VALUE,
+        &clean(&f.advice),
         o.width,
-        s,
-        false,
+        None,
     )?;
-    for snip in &f.source {
-        writeln!(out, "    {}", s.dim(&format!("{}:", snip.path)))?;
-        for (k, l) in snip.lines.iter().enumerate() {
-            let no = snip.first_line + k as u32;
-            if no == snip.focus_line {
-                writeln!(out, "    {} {:>5} | {}", s.red_bold(">"), no, s.bold(l))?;
-            } else {
-                writeln!(out, "      {:>5} | {}", no, l)?;
-            }
-        }
-    }
     Ok(())
 }
 
-fn short(file: &str) -> &str {
+/// Writes `lead`, `name` and `at` on one line, or `at` on the next line under `name` when
+/// the line would pass `width`.
+fn pair(out: &mut dyn Write, lead: &str, name: &str, at: &str, width: usize) -> io::Result<()> {
+    let col = visible_len(lead);
+    if col + visible_len(name) + 2 + visible_len(at) <= width {
+        writeln!(out, "{lead}{name}  {at}")
+    } else {
+        writeln!(out, "{lead}{name}\n{}{at}", " ".repeat(col))
+    }
+}
+
+/// The function without its import path's directories: `tracelog.(*FileSink).Emit` for
+/// `example.com/app/tracelog.(*FileSink).Emit`. The file beside it says where it lives.
+fn short_func(full: &str) -> &str {
+    let pkg = FuncName::split(full).package;
+    match pkg.rfind('/') {
+        Some(i) if full.starts_with(pkg) => &full[i + 1..],
+        _ => full,
+    }
+}
+
+fn base(file: &str) -> &str {
     file.rsplit(['/', '\\']).next().unwrap_or(file)
 }
 
-/// Word-wraps `text` at `width`, indenting every line by `indent`.
+/// Writes `text` word-wrapped at `width`: the first line after `first`, the others after
+/// `cont` (prefixes and words may hold colour codes). Lines break only at spaces; a word longer
+/// than a line gets a line of its own. `bold` paints each line's text.
 fn wrap(
     out: &mut dyn Write,
+    first: &str,
+    cont: &str,
     text: &str,
-    indent: &str,
     width: usize,
-    s: &Style,
-    bold: bool,
+    bold: Option<&Style>,
 ) -> io::Result<()> {
-    let avail = width.saturating_sub(indent.len()).max(30);
+    let mut prefix = first;
     let mut line = String::new();
-    let mut visible = 0usize;
-    let mut first = true;
-    let cont = format!("{indent}  ");
-    for word in text.split(' ') {
-        let wlen = super::style::visible_len(word);
-        if visible > 0 && visible + 1 + wlen > avail {
-            let ind = if first { indent } else { &cont };
-            writeln!(
-                out,
-                "{ind}{}",
-                if bold { s.bold(&line) } else { line.clone() }
-            )?;
-            line.clear();
-            visible = 0;
-            first = false;
+    let mut used = visible_len(first);
+    let emit = |out: &mut dyn Write, prefix: &str, line: &str| {
+        let line = line.trim_end();
+        match bold {
+            Some(s) if !line.is_empty() => writeln!(out, "{prefix}{}", s.bold(line)),
+            _ => writeln!(out, "{}", format!("{prefix}{line}").trim_end()),
         }
-        if visible > 0 {
+    };
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = visible_len(word);
+        if !line.is_empty() && used + 1 + len > width {
+            emit(out, prefix, &line)?;
+            prefix = cont;
+            line.clear();
+            used = visible_len(cont);
+        }
+        if !line.is_empty() {
             line.push(' ');
-            visible += 1;
+            used += 1;
         }
         line.push_str(word);
-        visible += wlen;
+        used += len;
     }
-    if !line.is_empty() {
-        let ind = if first { indent } else { &cont };
-        writeln!(out, "{ind}{}", if bold { s.bold(&line) } else { line })?;
+    emit(out, prefix, &line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrapped(first: &str, cont: &str, text: &str, width: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        wrap(&mut out, first, cont, text, width, None).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect()
     }
-    Ok(())
+
+    #[test]
+    fn wraps_between_words_and_aligns_continuations() {
+        let text = "goroutines in main.(*ScoreHub).Follow (hub.go:47) grew across 4 snapshots";
+        let lines = wrapped("      - ", "        ", text, 40);
+        assert_eq!(
+            lines,
+            [
+                "      - goroutines in",
+                "        main.(*ScoreHub).Follow",
+                "        (hub.go:47) grew across 4",
+                "        snapshots",
+            ]
+        );
+        let long = "see example.com/a/very/long/package/path/name.(*Type).Method:123 now";
+        let lines = wrapped("    ", "    ", long, 30);
+        assert_eq!(lines[0], "    see");
+        assert_eq!(
+            lines[1],
+            "    example.com/a/very/long/package/path/name.(*Type).Method:123"
+        );
+        assert_eq!(lines[2], "    now");
+    }
+
+    #[test]
+    fn shortens_function_to_the_last_package_element() {
+        assert_eq!(
+            short_func("example.com/app/tracelog.(*FileSink).Emit"),
+            "tracelog.(*FileSink).Emit"
+        );
+        assert_eq!(short_func("main.main.func1"), "main.main.func1");
+        assert_eq!(
+            short_func("example.com/g.Map[go.shape.string]"),
+            "g.Map[go.shape.string]"
+        );
+        assert_eq!(short_func("net/http.(*conn).serve"), "http.(*conn).serve");
+    }
 }

@@ -14,6 +14,7 @@ pub mod paths;
 pub mod stacks;
 pub mod stacks_json;
 pub mod style;
+pub mod terminal;
 
 #[cfg(test)]
 mod tests;

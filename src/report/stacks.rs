@@ -8,6 +8,8 @@
 //!
 //! and its frames, innermost first. The compact form (the default) shortens Go root and
 //! module cache paths and shows the first frames of long stacks; `full` shows everything.
+//! Text from the evidence (paths, states, labels, functions) is escaped with [`clean`]: a
+//! hostile dump cannot recolour the terminal, move the cursor or hide a line.
 
 use std::io::{self, Write};
 
@@ -15,6 +17,7 @@ use regex::Regex;
 
 use super::paths::short_path;
 use super::style::Style;
+use super::terminal::clean;
 use crate::model::{Group, Snapshot, WaitReason};
 
 /// Which groups a stacks report shows.
@@ -113,13 +116,13 @@ fn summary(out: &mut dyn Write, input: &StacksInput, paint: &Style) -> io::Resul
         return writeln!(
             out,
             "{}: {format}, {} TCP sockets and no goroutines (not listed here)",
-            paint.paint("1", &snap.source),
+            paint.paint("1", &clean(&snap.source)),
             snap.sockets.len()
         );
     }
     let mut line = format!(
         "{}: {format}, {total} {} in {} {}",
-        paint.paint("1", &snap.source),
+        paint.paint("1", &clean(&snap.source)),
         plural(total, "goroutine", "goroutines"),
         input.total_groups,
         plural(input.total_groups as u64, "group", "groups"),
@@ -139,6 +142,16 @@ fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
+/// Writes one group: its header line and its frames.
+pub fn write_group(
+    out: &mut dyn Write,
+    snap: &Snapshot,
+    g: &Group,
+    opts: TextOptions,
+) -> io::Result<()> {
+    group(out, snap, g, opts, &Style { color: opts.color })
+}
+
 fn group(
     out: &mut dyn Write,
     snap: &Snapshot,
@@ -155,7 +168,7 @@ fn group(
         } else {
             "32"
         };
-        head.push(paint.paint(code, &g.state.raw));
+        head.push(paint.paint(code, &clean(&g.state.raw)));
     }
     if let Some((min, max)) = g.wait_minutes {
         head.push(match (min, max) {
@@ -174,12 +187,12 @@ fn group(
         let set: Vec<String> = snap
             .labels(*id)
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{}={}", clean(k), clean(v)))
             .collect();
         head.push(format!("{{{}}} ×{n}", set.join(", ")));
     }
     if let Some(c) = g.creator.and_then(|c| snap.creators.get(c as usize)) {
-        head.push(format!("created by {}", c.function));
+        head.push(format!("created by {}", clean(&c.function)));
     }
     if !g.ids.is_empty() && g.count > 1 {
         let ids: Vec<String> = g.ids.iter().map(u64::to_string).collect();
@@ -203,13 +216,14 @@ fn group(
         stack.frames.len().min(COMPACT_FRAMES)
     };
     let frames = &stack.frames[..shown];
-    let width = frames
+    let names: Vec<_> = frames.iter().map(|f| clean(&f.function)).collect();
+    let width = names
         .iter()
-        .map(|f| f.function.chars().count())
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(0)
         .min(70);
-    for f in frames {
+    for (f, name) in frames.iter().zip(&names) {
         let file = if opts.full {
             std::borrow::Cow::Borrowed(&*f.file)
         } else {
@@ -217,14 +231,18 @@ fn group(
         };
         let loc = match (file.is_empty(), f.line) {
             (true, _) => String::new(),
-            (false, 0) => file.into_owned(),
-            (false, line) => format!("{file}:{line}"),
+            (false, 0) => clean(&file).into_owned(),
+            (false, line) => format!("{}:{line}", clean(&file)),
         };
-        let pad = width.saturating_sub(f.function.chars().count());
+        if loc.is_empty() {
+            writeln!(out, "  {}", paint.paint("36", name))?;
+            continue;
+        }
+        let pad = width.saturating_sub(name.chars().count());
         writeln!(
             out,
             "  {}{}  {}",
-            paint.paint("36", &f.function),
+            paint.paint("36", name),
             " ".repeat(pad),
             paint.paint("2", &loc)
         )?;
