@@ -43,7 +43,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Poll live processes cheaply, and when one starts to hang, capture a bundle and
     /// diagnose it; keep the history in a store directory.
-    Watch(watch::WatchArgs),
+    Watch(Box<watch::WatchArgs>),
     /// List goroutines grouped by identical stack, largest group first, with states, counts
     /// and wait times.
     Stacks(StacksArgs),

@@ -89,7 +89,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration, help_heading = "Incidents")]
     pub keep_samples: Duration,
     /// Keep at most N incidents per target (the oldest go, with their bundles).
-    #[arg(long, value_name = "N", default_value_t = 50, help_heading = "Incidents")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        help_heading = "Incidents"
+    )]
     pub keep_incidents: usize,
     /// Keep at most this much bundle data in all (`2G`).
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size, help_heading = "Incidents")]

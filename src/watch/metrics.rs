@@ -88,11 +88,7 @@ pub fn render(targets: &BTreeMap<String, TargetMetrics>) -> String {
             .flat_map(|(n, m)| {
                 m.by_state.iter().map(move |(state, v)| {
                     (
-                        format!(
-                            "hangdoc_goroutines{{{},state=\"{}\"}}",
-                            t(n),
-                            escape(state)
-                        ),
+                        format!("hangdoc_goroutines{{{},state=\"{}\"}}", t(n), escape(state)),
                         v.to_string(),
                     )
                 })
@@ -263,7 +259,10 @@ mod tests {
         );
         let s = render(&m);
         assert!(s.contains("# TYPE hangdoc_target_up gauge\n"));
-        assert!(s.contains("hangdoc_target_up{target=\"a\\\"b\\\\c\"} 1\n"), "{s}");
+        assert!(
+            s.contains("hangdoc_target_up{target=\"a\\\"b\\\\c\"} 1\n"),
+            "{s}"
+        );
         assert!(s.contains("state=\"chan receive\"} 7\n"), "{s}");
         assert!(s.contains("hangdoc_poll_duration_seconds_count{target=\"a\\\"b\\\\c\"} 3\n"));
         assert!(s.contains("signature=\"blocked-group\"} 1\n"));

@@ -286,9 +286,9 @@ pub fn count_close_wait(text: &str, pids: &[u32], port: u16) -> u64 {
                 .get(3)
                 .and_then(|e| e.rsplit_once(':'))
                 .and_then(|(_, p)| p.parse().ok());
-            let hit = pids
-                .iter()
-                .any(|p| line.contains(&format!("pid={p},")) || line.contains(&format!("pid={p})")));
+            let hit = pids.iter().any(|p| {
+                line.contains(&format!("pid={p},")) || line.contains(&format!("pid={p})"))
+            });
             (f.first() == Some(&"CLOSE-WAIT"), lp, hit)
         };
         if close_wait && (pid_hit || (pids.is_empty() && local_port == Some(port))) {

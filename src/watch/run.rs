@@ -113,6 +113,15 @@ pub fn run(s: Settings) -> Result<(), String> {
             .target(&spec.name, &spec.target.url, start)
             .map_err(|e| e.to_string())?;
         let saved = store.baseline(row.id).map_err(|e| e.to_string())?;
+        // The cooldown holds across a restart: it counts from the last incident stored.
+        let last_incident = store
+            .incidents(Some(row.id), 1)
+            .map_err(|e| e.to_string())?
+            .first()
+            .and_then(|i| {
+                let ago = Duration::from_millis(start.saturating_sub(i.opened_at).max(0) as u64);
+                Instant::now().checked_sub(ago)
+            });
         metrics::update(&shared, &spec.name, |_| {});
         let w = Watcher {
             spec: spec.clone(),
@@ -129,7 +138,7 @@ pub fn run(s: Settings) -> Result<(), String> {
             baseline: Baseline::from_saved(saved),
             recent: VecDeque::new(),
             active: HashSet::new(),
-            last_incident: None,
+            last_incident,
             failing: None,
             seen_ok: false,
             baseline_known: false,
@@ -237,7 +246,11 @@ fn prune(store: &Store, keep: &Retention, log: Logger) {
             ],
         ),
         Ok(_) => {}
-        Err(e) => log.event(Level::Error, "prune-failed", &[("error", e.to_string().into())]),
+        Err(e) => log.event(
+            Level::Error,
+            "prune-failed",
+            &[("error", e.to_string().into())],
+        ),
     }
 }
 
@@ -355,7 +368,7 @@ impl Watcher {
                         &[
                             ("target", self.name()),
                             ("goroutines", p.obs.goroutines.into()),
-                            ("poll_ms", (poll_s * 1000.0).round().into()),
+                            ("poll_ms", ((poll_s * 1000.0).round() as i64).into()),
                         ],
                     );
                 }
@@ -371,7 +384,7 @@ impl Watcher {
                             "close_wait",
                             p.obs.close_wait.map_or(Val::S("-".into()), Val::from),
                         ),
-                        ("poll_ms", (poll_s * 1000.0).round().into()),
+                        ("poll_ms", ((poll_s * 1000.0).round() as i64).into()),
                     ],
                 );
                 self.observe(p.obs);
@@ -428,7 +441,7 @@ impl Watcher {
                     "baseline-learned",
                     &[
                         ("target", self.name()),
-                        ("goroutines", b.into()),
+                        ("goroutines", (b.round() as i64).into()),
                         ("fires_above", signature::baseline_limit(b, &th).into()),
                     ],
                 );
@@ -481,12 +494,7 @@ impl Watcher {
                 ("detail", (&f.detail).into()),
             ],
         );
-        let (tid, sig, detail, rel2) = (
-            self.target_id,
-            f.signature,
-            f.detail.clone(),
-            rel.clone(),
-        );
+        let (tid, sig, detail, rel2) = (self.target_id, f.signature, f.detail.clone(), rel.clone());
         let id = match self.write_wait(move |st| st.open_incident(tid, at, sig, &detail, &rel2)) {
             Ok(id) => id,
             Err(e) => {

@@ -304,10 +304,7 @@ mod tests {
 
     #[test]
     fn baseline_waits_for_warmup_then_takes_a_high_percentile() {
-        let t = Thresholds {
-            warmup: 4,
-            ..th()
-        };
+        let t = Thresholds { warmup: 4, ..th() };
         let mut b = Baseline::default();
         for (i, n) in [40, 42, 41].into_iter().enumerate() {
             b.push(i as i64 * 1000, n, &t);
@@ -357,7 +354,11 @@ mod tests {
         more.push(obs(6, 320));
         let f = above_baseline(&more, Some(100.0), &t).expect("three in a row");
         assert_eq!(f.signature, ABOVE_BASELINE);
-        assert!(f.detail.starts_with("320 goroutines, above 200"), "{}", f.detail);
+        assert!(
+            f.detail.starts_with("320 goroutines, above 200"),
+            "{}",
+            f.detail
+        );
         // A small service: doubling 10 goroutines is not enough, min_extra holds it back.
         let small: Vec<Obs> = (0..5).map(|i| obs(i, 30)).collect();
         assert_eq!(above_baseline(&small, Some(10.0), &t), None);
@@ -374,7 +375,11 @@ mod tests {
             .collect();
         let f = blocked_group(&seq, &t).expect("30 s without shrinking");
         assert_eq!(f.signature, BLOCKED_GROUP);
-        assert!(f.detail.contains("12 goroutines waiting for a mutex"), "{}", f.detail);
+        assert!(
+            f.detail.contains("12 goroutines waiting for a mutex"),
+            "{}",
+            f.detail
+        );
         assert!(f.detail.contains("main.(*Hub).Follow"), "{}", f.detail);
         assert_eq!(blocked_group(&seq[..3], &t), None, "only 20 s so far");
     }
