@@ -15,6 +15,7 @@ use regex::Regex;
 
 mod capture;
 mod diagnose;
+mod watch;
 
 use crate::model::{Format, GroupLevel, Snapshot, group};
 use crate::parse::Options;
@@ -41,6 +42,9 @@ pub enum Command {
     Capture(capture::CaptureArgs),
     /// Explain a finding kind: what it detects, why it hangs, an example, the fix.
     Explain(ExplainArgs),
+    /// Poll live processes cheaply, and when one starts to hang, capture a bundle and
+    /// diagnose it; keep the history in a store directory.
+    Watch(Box<watch::WatchArgs>),
     /// List goroutines grouped by identical stack, largest group first, with states, counts
     /// and wait times.
     Stacks(StacksArgs),
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diagnose(args) => Ok(ExitCode::from(diagnose::run(&args)? as u8)),
         Command::Capture(args) => Ok(ExitCode::from(capture::run(&args)? as u8)),
         Command::Explain(args) => explain(args),
+        Command::Watch(args) => Ok(ExitCode::from(watch::run(&args)? as u8)),
         Command::Stacks(args) => stacks(args),
     }
 }

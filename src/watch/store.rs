@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS incidents (
     updated_at  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS incidents_target_opened ON incidents(target_id, opened_at);
+CREATE TABLE IF NOT EXISTS baselines (
+    target_id   INTEGER PRIMARY KEY REFERENCES targets(id),
+    polls       TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
 ";
 
 /// Why the store could not be used.
@@ -467,6 +472,42 @@ impl Store {
     /// The newest sample of a target.
     pub fn last_sample(&self, target_id: i64) -> Result<Option<Sample>, StoreError> {
         Ok(self.samples(target_id, i64::MIN, 1)?.pop())
+    }
+
+    /// Saves the polls a target's goroutine baseline is learned from (`(at, goroutines)`,
+    /// oldest first), replacing what was saved before, so that a restarted watcher resumes
+    /// the baseline instead of learning it again.
+    pub fn save_baseline(
+        &self,
+        target_id: i64,
+        polls: &[(i64, u64)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(polls).unwrap_or_else(|_| "[]".into());
+        self.conn
+            .execute(
+                "INSERT INTO baselines(target_id, polls, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(target_id) DO UPDATE SET polls = excluded.polls, updated_at = excluded.updated_at",
+                params![target_id, json, now],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The baseline polls saved by [`save_baseline`](Self::save_baseline) (empty when none).
+    pub fn baseline(&self, target_id: i64) -> Result<Vec<(i64, u64)>, StoreError> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT polls FROM baselines WHERE target_id = ?1",
+                params![target_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
     }
 
     /// Opens an incident in `capturing` status; returns its id.

@@ -22,7 +22,14 @@ func main() {
 	log.SetOutput(os.Stderr)
 	pprofAddr := ops.StartDebugServer()
 
-	hub := NewScoreHub(archivedMatches())
+	// With HANG_AFTER the service starts healthy: no match is archived until then, and
+	// then one client follows an archived match.
+	hangAfter := ops.HangAfter()
+	archived := archivedMatches()
+	if hangAfter > 0 {
+		archived = map[string]bool{}
+	}
+	hub := NewScoreHub(archived)
 	go hub.expireLoop(500 * time.Millisecond)
 
 	feed := &FeedConsumer{hub: hub, updates: make(chan ScoreUpdate, 256)}
@@ -49,6 +56,21 @@ func main() {
 		ops.Fatalf("load: %v", err)
 	}
 
+	if hangAfter > 0 {
+		ops.AnnounceReadyThen(pprofAddr, ln.Addr().String(), 90*time.Second, func() bool {
+			return api.followed.Load() >= 100
+		}, func() {
+			time.Sleep(hangAfter)
+			hub.mu.Lock()
+			hub.archived = archivedMatches()
+			hub.mu.Unlock()
+			client := &http.Client{Timeout: 3 * time.Second}
+			if resp, err := client.Get(base + "/v1/follow?client=late&match=13"); err == nil {
+				resp.Body.Close()
+			}
+		})
+		select {}
+	}
 	ops.AnnounceReady(pprofAddr, ln.Addr().String(), 90*time.Second, func() bool {
 		return api.rejected.Load() > 0 && api.inflight.Load() >= 150
 	})
@@ -60,6 +82,7 @@ type API struct {
 	hub      *ScoreHub
 	inflight atomic.Int64
 	rejected atomic.Int64
+	followed atomic.Int64
 }
 
 func (a *API) follow(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +95,7 @@ func (a *API) follow(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
+	a.followed.Add(1)
 	fmt.Fprintln(w, "following", match)
 }
 

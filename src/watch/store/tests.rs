@@ -163,3 +163,18 @@ fn read_only_open_refuses_a_missing_store_and_a_newer_schema() {
     let e = Store::open(dir.path()).unwrap_err();
     assert!(e.to_string().contains("newer hangdoc (schema 99"), "{e}");
 }
+
+#[test]
+fn baseline_polls_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let s = Store::open(dir.path()).unwrap();
+        let t = s.target("api", "http://a/", 1).unwrap();
+        assert!(s.baseline(t.id).unwrap().is_empty());
+        s.save_baseline(t.id, &[(1, 10), (2, 12)], 3).unwrap();
+        s.save_baseline(t.id, &[(2, 12), (4, 11)], 5).unwrap();
+        t.id
+    };
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.baseline(id).unwrap(), [(2, 12), (4, 11)]);
+}

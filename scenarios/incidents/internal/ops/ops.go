@@ -49,6 +49,12 @@ func Fatalf(format string, args ...any) {
 // settled, then prints the READY line. If ready() does not hold within limit, the process
 // exits with status 3 and says why on stderr.
 func AnnounceReady(pprofAddr, serviceAddr string, limit time.Duration, ready func() bool) {
+	AnnounceReadyThen(pprofAddr, serviceAddr, limit, ready, nil)
+}
+
+// AnnounceReadyThen is AnnounceReady, and calls then (when not nil) right after printing
+// the READY line.
+func AnnounceReadyThen(pprofAddr, serviceAddr string, limit time.Duration, ready func() bool, then func()) {
 	go func() {
 		deadline := time.Now().Add(limit)
 		for !ready() {
@@ -64,7 +70,25 @@ func AnnounceReady(pprofAddr, serviceAddr string, limit time.Duration, ready fun
 			line += " service=" + serviceAddr
 		}
 		fmt.Println(line)
+		if then != nil {
+			then()
+		}
 	}()
+}
+
+// HangAfter reads $HANG_AFTER (a Go duration such as "8s"): how long a scenario that
+// supports it stays healthy after its READY line before it takes its bug path, so that a
+// watcher sees it healthy first. Zero when unset: the scenario hangs as soon as it can.
+func HangAfter() time.Duration {
+	v := os.Getenv("HANG_AFTER")
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		Fatalf("HANG_AFTER=%q: not a duration (write e.g. 8s)", v)
+	}
+	return d
 }
 
 // waitStable returns once the goroutine count has moved by at most max(2, 2%) over the last
