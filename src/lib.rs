@@ -22,4 +22,5 @@ pub mod knowledge;
 pub mod model;
 pub mod parse;
 pub mod report;
+pub mod units;
 pub mod watch;

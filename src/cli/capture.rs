@@ -10,6 +10,7 @@ use clap::Args;
 use crate::capture::{self, Client, HttpOptions, Target, is_url, manifest};
 use crate::model::Snapshot;
 use crate::parse;
+use crate::units::parse_duration;
 
 /// How hangdoc talks to pprof endpoints (shared by every command that takes URLs).
 #[derive(Debug, Clone, Args)]
@@ -59,29 +60,6 @@ pub fn parse_header(s: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("`{s}` is not a header: write 'Name: value'")),
     }
-}
-
-/// Reads `500ms`, `2s`, `1.5s`, `3m`, `1h`; a bare number is seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration: write e.g. 500ms, 2s, 1m"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        u => return Err(format!("`{s}`: unknown unit `{u}` (use ms, s, m or h)")),
-    };
-    if !secs.is_finite() || secs > 1e9 {
-        return Err(format!("`{s}` is too long"));
-    }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Flags of `hangdoc capture`.
@@ -275,16 +253,6 @@ pub fn load_evidence(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_in_the_units_people_type() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("3m"), Ok(Duration::from_secs(180)));
-        assert!(parse_duration("2 weeks").is_err());
-        assert!(parse_duration("s").is_err());
-    }
 
     #[test]
     fn headers_split_at_the_first_colon() {

@@ -60,7 +60,7 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub count: u32,
     /// For URL inputs: time between dumps.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = super::capture::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = crate::units::parse_duration)]
     pub interval: std::time::Duration,
     /// Talking to URL inputs.
     #[command(flatten)]

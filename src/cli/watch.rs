@@ -7,7 +7,8 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 
 use crate::capture::{self, HttpOptions};
-use crate::watch::config::{self, Overrides, ThresholdFile, parse_duration, parse_size};
+use crate::units::{parse_duration, parse_size};
+use crate::watch::config::{self, Overrides, ThresholdFile};
 use crate::watch::log::{Level, LogFormat, Logger};
 use crate::watch::run::{self, Settings};
 use crate::watch::store::Retention;
