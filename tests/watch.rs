@@ -177,6 +177,7 @@ fn a_service_that_starts_to_hang_is_captured_and_diagnosed() {
     );
     let store = tmp.path().join("store");
     let url = format!("scorepush=http://{}/debug/pprof/", svc.pprof);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/incidents/mutex-unlock-missed");
     let o = hangdoc(
         &[
             "watch",
@@ -196,6 +197,8 @@ fn a_service_that_starts_to_hang_is_captured_and_diagnosed() {
             "90s",
             "--log-format",
             "json",
+            "--src",
+            src.to_str().expect("utf-8"),
             &url,
         ],
         Duration::from_secs(120),
@@ -226,6 +229,15 @@ fn a_service_that_starts_to_hang_is_captured_and_diagnosed() {
             .is_some_and(|f| f.starts_with("main.(*ScoreHub).Follow (")),
         "{log}"
     );
+    // With the source, the line to fix is the return that skips Unlock, on no stack.
+    let fix = diagnosed["fix_here"].as_str().unwrap_or_default();
+    let ret = std::fs::read_to_string(src.join("hub.go"))
+        .expect("hub.go")
+        .lines()
+        .position(|l| l.contains("return fmt.Errorf(\"follow %s: %w\", match, ErrArchived)"))
+        .expect("the early return in hub.go")
+        + 1;
+    assert!(fix.ends_with(&format!("hub.go:{ret})")), "{fix}\n{log}");
 
     // The store: one incident, diagnosed, its bundle complete on disk.
     let inc = only_incident(&store);

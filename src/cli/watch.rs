@@ -50,6 +50,10 @@ pub struct WatchArgs {
     /// Do not read the socket table (no CLOSE_WAIT signature, none in incident bundles).
     #[arg(long)]
     pub no_sockets: bool,
+    /// A Go source tree of the watched services (repeatable): diagnoses then show the
+    /// blamed lines and the return that skips a release, as `diagnose --src` does.
+    #[arg(long, value_name = "DIR")]
+    pub src: Vec<PathBuf>,
     /// Serve Prometheus metrics at ADDR/metrics (`9464` or `:9464` listen on 127.0.0.1).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
@@ -137,6 +141,7 @@ pub fn run(a: &WatchArgs) -> Result<i32> {
         cooldown: a.cooldown,
         metrics: a.metrics.clone(),
         no_sockets: a.no_sockets,
+        src: a.src.clone(),
         thresholds: ThresholdFile {
             warmup: a.warmup,
             factor: a.baseline_factor,

@@ -43,6 +43,9 @@ pub struct FileConfig {
     pub metrics: Option<String>,
     /// Read each target's socket table for CLOSE_WAIT (default true).
     pub sockets: Option<bool>,
+    /// Go source trees for every target's diagnoses (as `diagnose --src`).
+    #[serde(default)]
+    pub src: Vec<PathBuf>,
     /// Thresholds for every target.
     #[serde(default)]
     pub thresholds: ThresholdFile,
@@ -65,6 +68,9 @@ pub struct TargetFile {
     pub cooldown: Option<String>,
     /// Read the socket table.
     pub sockets: Option<bool>,
+    /// Go source trees of this target's service (added to the file-wide `src`).
+    #[serde(default)]
+    pub src: Vec<PathBuf>,
     /// This target's thresholds.
     #[serde(default)]
     pub thresholds: ThresholdFile,
@@ -145,6 +151,8 @@ pub struct Overrides {
     pub metrics: Option<String>,
     /// `--no-sockets`.
     pub no_sockets: bool,
+    /// `--src`, for every target.
+    pub src: Vec<PathBuf>,
     /// Threshold flags.
     pub thresholds: ThresholdFile,
 }
@@ -164,6 +172,8 @@ pub struct TargetSpec {
     pub sockets: bool,
     /// When signatures fire.
     pub thresholds: Thresholds,
+    /// Go source trees its diagnoses read (`diagnose --src`).
+    pub src: Vec<PathBuf>,
 }
 
 /// Everything resolved.
@@ -274,6 +284,13 @@ pub fn resolve(file: Option<FileConfig>, o: &Overrides) -> Result<Resolved, Stri
             .unwrap_or(DEFAULT_POLL)
             .max(Duration::from_millis(100));
         let sockets = !o.no_sockets && tf.and_then(|t| t.sockets).or(file.sockets).unwrap_or(true);
+        let src = o
+            .src
+            .iter()
+            .chain(tf.map_or(&[][..], |t| &t.src[..]))
+            .chain(&file.src)
+            .cloned()
+            .collect();
         targets.push(TargetSpec {
             name,
             target,
@@ -285,6 +302,7 @@ pub fn resolve(file: Option<FileConfig>, o: &Overrides) -> Result<Resolved, Stri
                 .unwrap_or(DEFAULT_COOLDOWN),
             sockets,
             thresholds: th,
+            src,
         });
     }
     Ok(Resolved {

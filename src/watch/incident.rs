@@ -3,7 +3,7 @@
 //! code as `hangdoc diagnose DIR`.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::capture::{self, CaptureError, Client, Manifest, Target};
 use crate::diagnose;
@@ -65,11 +65,11 @@ pub struct Outcome {
     pub fix_here: Option<String>,
 }
 
-/// Diagnoses a bundle directory as `hangdoc diagnose DIR` does.
-pub fn diagnose_bundle(dir: &Path) -> Result<Outcome, String> {
+/// Diagnoses a bundle directory as `hangdoc diagnose DIR --src SRC...` does.
+pub fn diagnose_bundle(dir: &Path, src: &[PathBuf]) -> Result<Outcome, String> {
     let input = dir.to_string_lossy().into_owned();
     let snaps = parse::load(&[input], &parse::Options::default()).map_err(|e| e.to_string())?;
-    let d = diagnose::diagnose(&snaps, &diagnose::Options::default());
+    let d = diagnose::diagnose(&snaps, &diagnose::Options { src: src.to_vec() });
     let mut json = Vec::new();
     diagnosis_json::write(&mut json, &d).map_err(|e| e.to_string())?;
     let top = d.findings.first();

@@ -560,7 +560,7 @@ impl Watcher {
     }
 
     fn diagnose(&mut self, id: i64, dir: &std::path::Path) {
-        match incident::diagnose_bundle(dir) {
+        match incident::diagnose_bundle(dir, &self.spec.src) {
             Ok(o) => {
                 let d = o.diagnosed.clone();
                 let _ = self.write_wait(move |st| st.mark_diagnosed(id, &d, now_ms()).map(|_| 0));
