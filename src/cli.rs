@@ -15,6 +15,7 @@ use regex::Regex;
 
 mod capture;
 mod diagnose;
+mod serve;
 
 use crate::model::{Format, GroupLevel, Snapshot, group};
 use crate::parse::Options;
@@ -43,6 +44,9 @@ pub enum Command {
     /// List goroutines grouped by identical stack, largest group first, with states, counts
     /// and wait times.
     Stacks(StacksArgs),
+    /// A read-only web UI over `watch` histories and bundles: targets, incidents, reports,
+    /// snapshots compared.
+    Serve(serve::ServeArgs),
 }
 
 /// Output formats of `stacks`.
@@ -120,6 +124,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Capture(args) => Ok(ExitCode::from(capture::run(&args)? as u8)),
         Command::Explain(args) => explain(args),
         Command::Stacks(args) => stacks(args),
+        Command::Serve(args) => Ok(ExitCode::from(serve::run(&args)? as u8)),
     }
 }
 

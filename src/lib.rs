@@ -23,3 +23,4 @@ pub mod model;
 pub mod parse;
 pub mod report;
 pub mod watch;
+pub mod web;
