@@ -9,7 +9,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -63,10 +62,10 @@ const BUNDLES: [&str; 3] = [
     "healthy-busy",
 ];
 
-/// One server for the tests that only read; a test that writes starts its own.
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
+/// A history, the bundles and a server reading them, each test its own (a server shared
+/// through a static would outlive the test process).
+fn fixture() -> Fixture {
+    {
         let tmp = tempfile::tempdir().unwrap();
         let store = tmp.path().join("store");
         let demo = serve_support::build(&store, 1_790_000_000_000);
@@ -82,7 +81,7 @@ fn fixture() -> &'static Fixture {
             bundles,
             server,
         }
-    })
+    }
 }
 
 struct Resp {
@@ -124,13 +123,12 @@ fn request(addr: SocketAddr, method: &str, path: &str, host: &str) -> Resp {
     }
 }
 
-fn get(path: &str) -> Resp {
-    let f = fixture();
+fn get(f: &Fixture, path: &str) -> Resp {
     request(f.server.addr, "GET", path, &f.server.addr.to_string())
 }
 
-fn get_json(path: &str) -> Value {
-    let r = get(path);
+fn get_json(f: &Fixture, path: &str) -> Value {
+    let r = get(f, path);
     assert_eq!(r.status, 200, "{path}: {}", r.body);
     assert_eq!(r.header("content-type"), Some("application/json"));
     serde_json::from_str(&r.body).unwrap()
@@ -150,7 +148,7 @@ fn esc(s: &str) -> String {
 #[test]
 fn overview_lists_each_target_and_each_bundle_with_its_top_finding() {
     let f = fixture();
-    let r = get("/");
+    let r = get(&f, "/");
     assert_eq!(r.status, 200);
     assert!(
         r.header("content-security-policy")
@@ -181,7 +179,7 @@ fn overview_lists_each_target_and_each_bundle_with_its_top_finding() {
         }
     }
 
-    let j = get_json("/api/overview");
+    let j = get_json(&f, "/api/overview");
     let targets = j["stores"][0]["targets"].as_array().unwrap();
     let by_name = |n: &str| targets.iter().find(|t| t["name"] == n).unwrap();
     assert_eq!(by_name("api")["up"], true);
@@ -211,7 +209,7 @@ fn incident_page_is_the_report_with_its_fix_here_line_and_a_way_back() {
     let row = store.incident(f.demo.redis).unwrap().unwrap();
     let stored: Value = serde_json::from_str(row.diagnosis.as_deref().unwrap()).unwrap();
     let root = &stored["findings"][0]["root"][0];
-    let r = get(&format!("/incidents/{}", f.demo.redis));
+    let r = get(&f, &format!("/incidents/{}", f.demo.redis));
     assert_eq!(r.status, 200);
     let fix = r
         .body
@@ -248,7 +246,7 @@ fn incident_page_is_the_report_with_its_fix_here_line_and_a_way_back() {
     let csp = r.header("content-security-policy").unwrap();
     assert!(csp.contains("script-src 'sha256-"), "{csp}");
 
-    let j = get_json(&format!("/api/incidents/{}", f.demo.redis));
+    let j = get_json(&f, &format!("/api/incidents/{}", f.demo.redis));
     assert_eq!(j["incident"]["status"], "diagnosed");
     assert_eq!(j["diagnosis"]["findings"][0]["root"][0], *root);
 }
@@ -256,7 +254,7 @@ fn incident_page_is_the_report_with_its_fix_here_line_and_a_way_back() {
 #[test]
 fn failed_and_capturing_incidents_show_their_status() {
     let f = fixture();
-    let r = get(&format!("/incidents/{}", f.demo.failed));
+    let r = get(&f, &format!("/incidents/{}", f.demo.failed));
     assert_eq!(r.status, 200);
     assert!(
         r.body
@@ -266,17 +264,17 @@ fn failed_and_capturing_incidents_show_their_status() {
         r.body
             .contains("<span class=\"status failed\">failed</span>")
     );
-    let r = get(&format!("/incidents/{}", f.demo.capturing));
+    let r = get(&f, &format!("/incidents/{}", f.demo.capturing));
     assert!(r.body.contains("still writing this incident"), "{}", r.body);
     // A stored, not yet diagnosed incident is diagnosed on request.
-    let r = get(&format!("/incidents/{}", f.demo.hostile_incident));
+    let r = get(&f, &format!("/incidents/{}", f.demo.hostile_incident));
     assert!(r.body.contains("id=\"finding-1\""));
 }
 
 #[test]
 fn target_page_charts_states_and_lists_incidents_newest_first() {
     let f = fixture();
-    let r = get(&format!("/targets/{}", f.demo.api));
+    let r = get(&f, &format!("/targets/{}", f.demo.api));
     assert_eq!(r.status, 200);
     assert!(r.body.contains("id=\"state-chart\""));
     for st in ["semacquire", "IO wait", "select"] {
@@ -292,7 +290,7 @@ fn target_page_charts_states_and_lists_incidents_newest_first() {
         .find(&format!("href=\"/incidents/{}\"", f.demo.redis))
         .unwrap();
     assert!(newest < older);
-    let j = get_json(&format!("/api/targets/{}", f.demo.api));
+    let j = get_json(&f, &format!("/api/targets/{}", f.demo.api));
     assert_eq!(j["samples"].as_array().unwrap().len(), 60);
     assert_eq!(j["incidents"][0]["id"], f.demo.logger.to_string());
     let store = hangdoc::watch::store::Store::open_read_only(&f.store).unwrap();
@@ -340,7 +338,7 @@ fn compare_shows_the_growth_of_a_series() {
             .unwrap();
         assert!(grew > 0, "{name}: the fixture series does not grow");
 
-        let j = get_json(&format!("/api/compare?a=bundle:{n}"));
+        let j = get_json(&f, &format!("/api/compare?a=bundle:{n}"));
         assert_eq!(j["before"]["goroutines"], first.goroutine_count(), "{name}");
         assert_eq!(j["after"]["goroutines"], last.goroutine_count(), "{name}");
         let top = &j["groups"][0];
@@ -371,7 +369,7 @@ fn compare_shows_the_growth_of_a_series() {
             .count();
         assert_eq!(j["stuck"], stuck, "{name}");
 
-        let page = get(&format!("/compare?a=bundle:{n}"));
+        let page = get(&f, &format!("/compare?a=bundle:{n}"));
         assert_eq!(page.status, 200);
         assert!(page.body.contains(&format!(
             "<td class=\"num delta-{}\">{:+}</td>",
@@ -384,19 +382,19 @@ fn compare_shows_the_growth_of_a_series() {
         );
     }
     // Reachable from the bundle's report.
-    let r = get("/bundles/0");
+    let r = get(&f, "/bundles/0");
     assert!(
         r.body
             .contains("href=\"/compare?a=bundle:0\">compare first and last snapshot")
     );
     // Two bundles: each side's diagnosed snapshot.
-    let j = get_json("/api/compare?a=bundle:0&b=bundle:1");
+    let j = get_json(&f, "/api/compare?a=bundle:0&b=bundle:1");
     assert_eq!(j["a"].as_str().unwrap().split('@').next(), Some("bundle:0"));
     assert_eq!(j["b"].as_str().unwrap().split('@').next(), Some("bundle:1"));
-    let j = get_json(&format!(
-        "/api/compare?a=incident:{}&b=bundle:1",
-        f.demo.redis
-    ));
+    let j = get_json(
+        &f,
+        &format!("/api/compare?a=incident:{}&b=bundle:1", f.demo.redis),
+    );
     let store = hangdoc::watch::store::Store::open_read_only(&f.store).unwrap();
     let row = store.incident(f.demo.redis).unwrap().unwrap();
     let stored: Value = serde_json::from_str(row.diagnosis.as_deref().unwrap()).unwrap();
@@ -409,6 +407,7 @@ fn compare_shows_the_growth_of_a_series() {
 
 #[test]
 fn paths_in_urls_are_never_read() {
+    let f = fixture();
     for path in [
         "/bundles/../../../../etc/passwd",
         "/bundles/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
@@ -419,7 +418,7 @@ fn paths_in_urls_are_never_read() {
         "/etc/passwd",
         "/api/bundles/99",
     ] {
-        let r = get(path);
+        let r = get(&f, path);
         assert_eq!(r.status, 404, "{path}");
         assert!(!r.body.contains("root:"), "{path}");
     }
@@ -430,15 +429,10 @@ fn paths_in_urls_are_never_read() {
         "a=bundle:0@999",
         "a=incident:9999",
     ] {
-        let r = get(&format!("/compare?{q}"));
+        let r = get(&f, &format!("/compare?{q}"));
         assert!(r.status == 400 || r.status == 404, "{q}: {}", r.status);
     }
-    let r = request(
-        fixture().server.addr,
-        "POST",
-        "/",
-        &fixture().server.addr.to_string(),
-    );
+    let r = request(f.server.addr, "POST", "/", &f.server.addr.to_string());
     assert_eq!(r.status, 405);
 }
 
@@ -493,7 +487,7 @@ fn hostile_strings_are_escaped_everywhere() {
         "/compare?a=bundle:3".to_string(),
     ];
     for p in &pages {
-        let r = get(p);
+        let r = get(&f, p);
         assert_eq!(r.status, 200, "{p}");
         for raw in [
             "<img src=x",
@@ -506,8 +500,8 @@ fn hostile_strings_are_escaped_everywhere() {
             assert!(!r.body.contains(raw), "{p}: unescaped {raw}");
         }
     }
-    assert!(get("/").body.contains(&esc(HOSTILE_NAME)));
-    let t = get(&format!("/targets/{}", f.demo.hostile)).body;
+    assert!(get(&f, "/").body.contains(&esc(HOSTILE_NAME)));
+    let t = get(&f, &format!("/targets/{}", f.demo.hostile)).body;
     assert!(t.contains("&lt;b onmouseover=window.__pwned=15&gt;x&lt;/b&gt;"));
 }
 
@@ -614,7 +608,7 @@ fn a_client_that_stalls_mid_request_does_not_hold_up_others() {
         })
         .collect();
     let started = std::time::Instant::now();
-    let r = get("/api/overview");
+    let r = get(&f, "/api/overview");
     assert_eq!(r.status, 200);
     assert!(started.elapsed() < Duration::from_secs(20));
     drop(stalled);

@@ -144,14 +144,15 @@ pub fn states(samples: &[Sample]) -> String {
         L - 4.0,
         y(max) + 4.0
     );
+    let colour = |k: usize| if k < tops.len() { PALETTE[k] } else { OTHER };
     for k in 0..layers {
-        let colour = PALETTE.get(k).copied().unwrap_or(OTHER);
+        let colour = colour(k);
         let mut pts = String::new();
-        for i in 0..n {
-            let _ = write!(pts, "{:.1},{:.1} ", x(i), y(cum[i][k + 1]));
+        for (i, c) in cum.iter().enumerate() {
+            let _ = write!(pts, "{:.1},{:.1} ", x(i), y(c[k + 1]));
         }
-        for i in (0..n).rev() {
-            let _ = write!(pts, "{:.1},{:.1} ", x(i), y(cum[i][k]));
+        for (i, c) in cum.iter().enumerate().rev() {
+            let _ = write!(pts, "{:.1},{:.1} ", x(i), y(c[k]));
         }
         let name = tops.get(k).map_or("other", |s| s.as_str());
         let _ = write!(
@@ -202,7 +203,7 @@ pub fn states(samples: &[Sample]) -> String {
     );
     o.push_str("<div class=\"legend\">");
     for k in 0..layers {
-        let colour = PALETTE.get(k).copied().unwrap_or(OTHER);
+        let colour = colour(k);
         let name = tops.get(k).map_or("other / no state", |s| s.as_str());
         let _ = write!(
             o,

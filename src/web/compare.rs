@@ -341,7 +341,7 @@ pub fn compare(before: &Snapshot, after: &Snapshot, labels: (&str, &str)) -> Com
                 sg.ids.push(g.id);
             }
         }
-        stuck_groups.sort_by(|x, y| y.goroutines.cmp(&x.goroutines));
+        stuck_groups.sort_by_key(|g| std::cmp::Reverse(g.goroutines));
     }
 
     Comparison {

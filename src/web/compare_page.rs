@@ -233,14 +233,14 @@ pub fn page(app: &App, query: &str) -> Reply {
     for n in &d.notes {
         let _ = write!(o, "<p class=\"dim note\">{}</p>", esc(n));
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<table class=\"sides\"><thead><tr><th></th><th>before</th><th>after</th></tr></thead><tbody>\
 <tr><th>snapshot</th><td>{}</td><td>{}</td></tr>\
 <tr><th>taken</th><td>{}</td><td>{}</td></tr>\
 <tr><th>goroutines</th><td class=\"num\" id=\"total-before\">{}</td><td class=\"num\" id=\"total-after\">{}</td></tr>\
 <tr><th>states</th><td>{}</td><td>{}</td></tr>\
-</tbody></table>\n",
+</tbody></table>",
         esc(&c.before.label),
         esc(&c.after.label),
         taken(c.before.taken_at),
@@ -258,9 +258,9 @@ pub fn page(app: &App, query: &str) -> Reply {
         );
     }
     let changed = c.groups.iter().filter(|g| g.delta != 0).count();
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<section id=\"groups\"><h2>Stack groups <span class=\"dim\">— {changed} changed of {}</span></h2><table class=\"deltas\"><thead><tr><th>change</th><th class=\"num\">before</th><th class=\"num\">after</th><th class=\"num\">delta</th><th>state</th><th>where</th></tr></thead><tbody>\n",
+        "<section id=\"groups\"><h2>Stack groups <span class=\"dim\">— {changed} changed of {}</span></h2><table class=\"deltas\"><thead><tr><th>change</th><th class=\"num\">before</th><th class=\"num\">after</th><th class=\"num\">delta</th><th>state</th><th>where</th></tr></thead><tbody>",
         c.groups.len()
     );
     for g in &c.groups {

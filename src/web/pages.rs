@@ -19,9 +19,9 @@ pub fn overview(app: &App) -> Reply {
         o.push_str("<p class=\"none\">Nothing to show: start with <code>--store DIR</code> (a <code>hangdoc watch</code> history) or name bundles and dumps.</p>");
     }
     for s in &data.stores {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<section class=\"store\"><h2>Targets <span class=\"dim\">— <code>{}</code></span></h2>\n",
+            "<section class=\"store\"><h2>Targets <span class=\"dim\">— <code>{}</code></span></h2>",
             esc(&s.dir)
         );
         if let Some(e) = &s.error {
@@ -235,9 +235,9 @@ pub fn target(app: &App, r: RowRef) -> Reply {
             error: s.error.clone(),
         })
         .collect();
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<section id=\"samples\"><h2>Goroutines by state <span class=\"dim\">— {} samples</span></h2>{}</section>\n",
+        "<section id=\"samples\"><h2>Goroutines by state <span class=\"dim\">— {} samples</span></h2>{}</section>",
         samples.len(),
         chart::states(&samples)
     );
@@ -247,9 +247,9 @@ pub fn target(app: &App, r: RowRef) -> Reply {
     } else {
         o.push_str("<table><thead><tr><th>opened</th><th>signature</th><th>status</th><th>top finding</th><th>headline</th><th></th></tr></thead><tbody>\n");
         for i in &d.incidents {
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<tr class=\"incident\"><td><a href=\"{}\">{}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/compare?a={}\">compare</a></td></tr>\n",
+                "<tr class=\"incident\"><td><a href=\"{}\">{}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/compare?a={}\">compare</a></td></tr>",
                 esc(&i.href),
                 esc(&time(i.opened_at)),
                 esc(&i.signature),
