@@ -28,7 +28,7 @@ pub struct ServeArgs {
     /// A source tree (module or GOPATH) to show the blamed lines from; repeatable.
     #[arg(long, value_name = "DIR")]
     pub src: Vec<PathBuf>,
-    /// Worker threads answering requests.
+    /// Worker threads drawing pages.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
 }

@@ -1,7 +1,8 @@
 //! `hangdoc serve`: a small read-only web UI over what `hangdoc watch` stored and over the
 //! bundles and dumps named on the command line.
 //!
-//! - [`server`]: the listener, the worker threads, the Host check, routing and responses;
+//! - [`server`]: the listener, per-connection deadlines, the worker threads, the Host check,
+//!   routing and responses;
 //! - [`pages`]: the overview and the target pages; [`reports`]: an incident's or a bundle's
 //!   full report (the `diagnose --format html` page with a navigation bar);
 //! - [`compare`]: two snapshots side by side (pure: snapshots in, a [`compare::Comparison`]

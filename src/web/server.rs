@@ -1,25 +1,34 @@
-//! The HTTP side: binding, a few worker threads taking requests from the listener, the Host
-//! check, routing, and the headers every response carries.
+//! The HTTP side: binding, the accept loop, reading each request head under a deadline, a
+//! few worker threads drawing the pages, the Host check, routing, and the headers every
+//! response carries. Only GET and HEAD; one request per connection (`Connection: close`).
 //!
-//! Bounded work per request: the listener reads each connection's request head on its own
-//! connection thread, so a client that sends slowly holds only that thread, never a worker;
-//! and every accepted socket inherits a send timeout from the listening socket, so a client
-//! that stops reading a page releases its worker after [`SEND_TIMEOUT`].
+//! Bounded work per client: each connection has its own small thread (at most
+//! [`MAX_CONNECTIONS`] at once; more are turned away with a 503) that must receive the whole
+//! request head within [`HEAD_TIMEOUT`] and may wait [`SEND_TIMEOUT`] per write of the reply.
+//! The pages are drawn by [`Config::workers`] worker threads, so a client that sends or
+//! reads slowly holds only its own connection thread, never a worker, and never for long.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use tiny_http::{Header, Method, Request, Response};
+use crossbeam_channel::{Sender, bounded};
 
 use super::cache::Cache;
 use super::html;
 use super::sources::Sources;
 
-/// How long a response may wait for a client that does not read it.
+/// How long a client may take to send its whole request head.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one write of a reply may wait for a client that does not read.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more are answered 503 and closed.
+pub const MAX_CONNECTIONS: usize = 64;
+/// The longest request head read.
+const MAX_HEAD: usize = 16 * 1024;
 
 /// What to serve and where.
 #[derive(Debug, Clone)]
@@ -28,7 +37,7 @@ pub struct Config {
     pub sources: Sources,
     /// The address to listen on.
     pub listen: SocketAddr,
-    /// Worker threads.
+    /// Worker threads drawing pages.
     pub workers: usize,
 }
 
@@ -44,7 +53,7 @@ pub struct App {
 
 /// A bound server, ready to [`Server::run`].
 pub struct Server {
-    http: Arc<tiny_http::Server>,
+    listener: TcpListener,
     app: Arc<App>,
     workers: usize,
 }
@@ -92,36 +101,82 @@ impl Reply {
 
     /// The plain error page, or a JSON error for the API.
     pub fn error(status: u16, api: bool, message: &str) -> Reply {
-        let title = match status {
-            400 => "Bad request",
-            403 => "Forbidden",
-            404 => "Not found",
-            405 => "Method not allowed",
-            _ => "Server error",
-        };
         if api {
             return Reply::json(status, &serde_json::json!({ "error": message }));
         }
-        Reply::html(status, html::error_page(title, message))
+        Reply::html(status, html::error_page(reason(status), message))
     }
 }
 
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    }
+}
+
+/// A request head as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `GET`, `HEAD`, …
+    pub method: String,
+    /// The request target (`/path?query`).
+    pub target: String,
+    /// The Host header, if sent.
+    pub host: Option<String>,
+}
+
+impl Request {
+    /// Reads a request head (up to the blank line); `None` when it is not HTTP/1.x.
+    pub fn parse(head: &[u8]) -> Option<Request> {
+        let text = std::str::from_utf8(head).ok()?;
+        let mut lines = text.split("\r\n");
+        let mut first = lines.next()?.split(' ');
+        let (method, target, version) = (first.next()?, first.next()?, first.next()?);
+        if first.next().is_some() || !version.starts_with("HTTP/1.") || !target.starts_with('/') {
+            return None;
+        }
+        let mut host = None;
+        for l in lines.take_while(|l| !l.is_empty()) {
+            let (k, v) = l.split_once(':')?;
+            if k.trim().eq_ignore_ascii_case("host") {
+                if host.is_some() {
+                    // Two Host headers: which one a proxy saw is unknowable.
+                    return None;
+                }
+                host = Some(v.trim().to_string());
+            }
+        }
+        Some(Request {
+            method: method.to_string(),
+            target: target.to_string(),
+            host,
+        })
+    }
+}
+
+struct Job {
+    req: Request,
+    done: Sender<Reply>,
+}
+
 impl Server {
-    /// Binds `cfg.listen`. A send timeout is set on the listening socket, which accepted
-    /// sockets inherit (Linux copies it on accept).
+    /// Binds `cfg.listen`.
     pub fn bind(cfg: Config) -> io::Result<Server> {
         let listener = TcpListener::bind(cfg.listen)?;
         let addr = listener.local_addr()?;
-        // A second handle on the same socket: the option is the socket's, not the handle's.
-        let twin = TcpStream::from(std::os::fd::OwnedFd::from(listener.try_clone()?));
-        twin.set_write_timeout(Some(SEND_TIMEOUT))?;
-        drop(twin);
-        let http = tiny_http::Server::from_listener(listener, None).map_err(io::Error::other)?;
         let cache = Cache::new(crate::diagnose::Options {
             src: cfg.sources.src.clone(),
         });
         Ok(Server {
-            http: Arc::new(http),
+            listener,
             app: Arc::new(App {
                 sources: cfg.sources,
                 cache,
@@ -138,62 +193,146 @@ impl Server {
 
     /// Serves until the process ends.
     pub fn run(self) -> io::Result<()> {
-        let mut threads = Vec::new();
+        let (jobs, queue) = bounded::<Job>(self.workers * 4);
         for n in 0..self.workers {
-            let http = self.http.clone();
+            let queue = queue.clone();
             let app = self.app.clone();
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("serve-{n}"))
-                    .spawn(move || worker(&http, &app))?,
-            );
+            std::thread::Builder::new()
+                .name(format!("serve-worker-{n}"))
+                .spawn(move || {
+                    for job in queue {
+                        let api = job.req.target.starts_with("/api/");
+                        let reply = catch_unwind(AssertUnwindSafe(|| handle(&app, &job.req)))
+                            .unwrap_or_else(|_| {
+                                Reply::error(
+                                    500,
+                                    api,
+                                    "hangdoc failed while drawing this page (a bug: please report it with the evidence)",
+                                )
+                            });
+                        let _ = job.done.send(reply);
+                    }
+                })?;
         }
-        for t in threads {
-            let _ = t.join();
+        let live = Arc::new(AtomicUsize::new(0));
+        for conn in self.listener.incoming() {
+            let mut stream = match conn {
+                Ok(s) => s,
+                Err(_) => {
+                    // Out of descriptors, or a connection reset before it was accepted:
+                    // wait a little rather than spin.
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+            };
+            if live.load(Ordering::Acquire) >= MAX_CONNECTIONS {
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                let _ = send(
+                    &mut stream,
+                    false,
+                    Reply::error(503, true, "too many connections; try again"),
+                );
+                continue;
+            }
+            live.fetch_add(1, Ordering::AcqRel);
+            let (live, jobs) = (live.clone(), jobs.clone());
+            let spawned = std::thread::Builder::new()
+                .name("serve-conn".into())
+                .spawn(move || {
+                    connection(stream, &jobs);
+                    live.fetch_sub(1, Ordering::AcqRel);
+                });
+            if spawned.is_err() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         Ok(())
     }
 }
 
-fn worker(http: &tiny_http::Server, app: &App) {
-    loop {
-        let req = match http.recv() {
-            Ok(r) => r,
-            // The listener is gone: nothing more will come.
+/// One connection: read the head before the deadline, have a worker draw the reply, send it.
+fn connection(mut stream: TcpStream, jobs: &Sender<Job>) {
+    let _ = stream.set_write_timeout(Some(SEND_TIMEOUT));
+    let _ = stream.set_nodelay(true);
+    let deadline = Instant::now() + HEAD_TIMEOUT;
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 2048];
+    let end = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            let _ = send(
+                &mut stream,
+                false,
+                Reply::error(408, false, "the request took too long to arrive"),
+            );
+            return;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue;
+            }
             Err(_) => return,
-        };
-        let reply = match catch_unwind(AssertUnwindSafe(|| handle(app, &req))) {
-            Ok(r) => r,
-            Err(_) => Reply::error(
-                500,
-                req.url().starts_with("/api/"),
-                "hangdoc failed while drawing this page (a bug: please report it with the evidence)",
-            ),
-        };
-        respond(req, reply);
+        }
+        if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        if head.len() > MAX_HEAD {
+            let _ = send(
+                &mut stream,
+                false,
+                Reply::error(431, false, "the request head is too long"),
+            );
+            return;
+        }
+    };
+    let Some(req) = Request::parse(&head[..end]) else {
+        let _ = send(
+            &mut stream,
+            false,
+            Reply::error(400, false, "not an HTTP/1 request this server reads"),
+        );
+        return;
+    };
+    let head_only = req.method == "HEAD";
+    let (done, reply) = bounded(1);
+    if jobs.send(Job { req, done }).is_err() {
+        return;
+    }
+    if let Ok(r) = reply.recv() {
+        // A client gone or too slow to read: nothing to do but drop the connection.
+        let _ = send(&mut stream, head_only, r);
     }
 }
 
-fn respond(req: Request, r: Reply) {
-    let mut resp = Response::from_data(r.body).with_status_code(r.status);
-    let mut headers = vec![
-        ("Content-Type", r.content_type.to_string()),
-        ("X-Content-Type-Options", "nosniff".to_string()),
-        ("Referrer-Policy", "no-referrer".to_string()),
-        ("X-Frame-Options", "DENY".to_string()),
-        // Pages are drawn from live data: a reload must ask again.
-        ("Cache-Control", "no-store".to_string()),
-    ];
-    if let Some(p) = r.policy {
-        headers.push(("Content-Security-Policy", p));
+fn send(stream: &mut TcpStream, head_only: bool, r: Reply) -> io::Result<()> {
+    let mut h = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\nCache-Control: no-store\r\n",
+        r.status,
+        reason(r.status),
+        r.content_type,
+        r.body.len()
+    );
+    if let Some(p) = &r.policy {
+        h.push_str("Content-Security-Policy: ");
+        h.push_str(p);
+        h.push_str("\r\n");
     }
-    for (k, v) in headers {
-        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            resp.add_header(h);
-        }
+    h.push_str("\r\n");
+    stream.write_all(h.as_bytes())?;
+    if !head_only {
+        stream.write_all(&r.body)?;
     }
-    // A client gone or too slow to read: nothing to do but drop the connection.
-    let _ = req.respond(resp);
+    stream.flush()?;
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    Ok(())
 }
 
 /// Whether `host` (a Host header) names this server: with a loopback bind, only the bound
@@ -220,15 +359,10 @@ pub fn host_allowed(host: &str, bound: SocketAddr) -> bool {
 }
 
 fn handle(app: &App, req: &Request) -> Reply {
-    let url = req.url();
+    let url = req.target.as_str();
     let api = url.starts_with("/api/");
-    let host = req
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str().to_string());
-    match host {
-        Some(h) if host_allowed(&h, app.addr) => {}
+    match &req.host {
+        Some(h) if host_allowed(h, app.addr) => {}
         _ => {
             return Reply::error(
                 403,
@@ -240,7 +374,7 @@ fn handle(app: &App, req: &Request) -> Reply {
             );
         }
     }
-    if !matches!(req.method(), Method::Get | Method::Head) {
+    if req.method != "GET" && req.method != "HEAD" {
         return Reply::error(405, api, "this server only reads: use GET");
     }
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
@@ -302,6 +436,31 @@ fn not_found(api: bool) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_heads_parse_strictly() {
+        let r = Request::parse(b"GET /a?b=1 HTTP/1.1\r\nhost: x:1\r\nAccept: */*").unwrap();
+        assert_eq!(
+            (r.method.as_str(), r.target.as_str(), r.host.as_deref()),
+            ("GET", "/a?b=1", Some("x:1"))
+        );
+        assert_eq!(Request::parse(b"GET / HTTP/1.0").unwrap().host, None);
+        for bad in [
+            &b"GET http://evil/ HTTP/1.1"[..],
+            b"GET / HTTP/2",
+            b"GET  / HTTP/1.1",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b",
+            b"GET / HTTP/1.1\r\nno colon",
+            b"\xff / HTTP/1.1",
+        ] {
+            assert_eq!(
+                Request::parse(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 
     #[test]
     fn only_loopback_names_on_the_bound_port_pass() {
