@@ -15,6 +15,7 @@ use regex::Regex;
 
 mod capture;
 mod diagnose;
+mod serve;
 mod watch;
 
 use crate::model::{Format, GroupLevel, Snapshot, group};
@@ -48,6 +49,9 @@ pub enum Command {
     /// List goroutines grouped by identical stack, largest group first, with states, counts
     /// and wait times.
     Stacks(StacksArgs),
+    /// A read-only web UI over `watch` histories and bundles: targets, incidents, reports,
+    /// snapshots compared.
+    Serve(serve::ServeArgs),
 }
 
 /// Output formats of `stacks`.
@@ -130,6 +134,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain(args) => explain(args),
         Command::Watch(args) => Ok(ExitCode::from(watch::run(&args)? as u8)),
         Command::Stacks(args) => stacks(args),
+        Command::Serve(args) => Ok(ExitCode::from(serve::run(&args)? as u8)),
     }
 }
 

@@ -24,3 +24,4 @@ pub mod parse;
 pub mod report;
 pub mod units;
 pub mod watch;
+pub mod web;
