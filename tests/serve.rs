@@ -643,3 +643,75 @@ fn a_non_loopback_listen_address_is_warned_about() {
     let _ = child.wait();
     assert!(line.starts_with("warning: listening on 0.0.0.0:"), "{line}");
 }
+
+#[test]
+fn an_incident_is_redrawn_with_the_source_the_watcher_read() {
+    // The watcher diagnosed this bundle with `--src`: the line to fix is the return that
+    // skips Unlock, which is on no stack. The page must say the same without `--src`.
+    let tmp = tempfile::tempdir().unwrap();
+    let store_dir = tmp.path().join("store");
+    let src = serve_support::repo().join("scenarios/incidents/mutex-unlock-missed");
+    let id = {
+        let s = hangdoc::watch::store::Store::open(&store_dir).unwrap();
+        let t = s
+            .target("scorepush", "http://127.0.0.1:6060/debug/pprof/", 1)
+            .unwrap();
+        let rel = hangdoc::watch::store::Store::new_bundle_rel("scorepush", 2);
+        let bundle = s.bundle_path(&rel);
+        let from = scenario("mutex-unlock-missed");
+        std::fs::create_dir_all(bundle.join("series")).unwrap();
+        for f in std::fs::read_dir(from.join("series")).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), bundle.join("series").join(f.file_name())).unwrap();
+        }
+        let id = s
+            .open_incident(t.id, 2, "blocked-group", "x", &rel)
+            .unwrap();
+        s.mark_stored(id, 3).unwrap();
+        let mut d = serve_support::diagnosed(&bundle);
+        d.src = vec![src.clone()];
+        s.mark_diagnosed(id, &d, 4).unwrap();
+        id
+    };
+    let bundle_dir = {
+        let s = hangdoc::watch::store::Store::open_read_only(&store_dir).unwrap();
+        s.bundle_path(&s.incident(id).unwrap().unwrap().bundle)
+    };
+    let with_src = {
+        let snaps = hangdoc::parse::load(
+            &[bundle_dir.to_string_lossy().into_owned()],
+            &Default::default(),
+        )
+        .unwrap();
+        hangdoc::diagnose::diagnose(
+            &snaps,
+            &hangdoc::diagnose::Options {
+                src: vec![src.clone()],
+            },
+        )
+    };
+    let root = &with_src.findings[0].root[0];
+    let ret = std::fs::read_to_string(src.join("hub.go"))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("return fmt.Errorf(\"follow %s: %w\", match, ErrArchived)"))
+        .unwrap()
+        + 1;
+    assert_eq!(root.line as usize, ret, "the source names the early return");
+
+    let server = start(&["--store", store_dir.to_str().unwrap()]);
+    let r = request(
+        server.addr,
+        "GET",
+        &format!("/incidents/{id}"),
+        &server.addr.to_string(),
+    );
+    assert_eq!(r.status, 200);
+    let fix = r
+        .body
+        .split("<div class=\"fix\">")
+        .nth(1)
+        .expect("no fix-here line");
+    let fix = &fix[..fix.find("</div>").unwrap()];
+    assert!(fix.contains(&format!("hub.go:{ret}")), "{fix}");
+}

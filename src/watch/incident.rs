@@ -91,6 +91,7 @@ pub fn diagnose_bundle(dir: &Path, src: &[PathBuf]) -> Result<Outcome, String> {
             severity: top.map(|f| f.severity.name().to_string()),
             headline,
             diagnosis: String::from_utf8_lossy(&json).into_owned(),
+            src: src.to_vec(),
         },
         fix_here,
     })

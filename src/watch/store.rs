@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS incidents (
     headline    TEXT,
     diagnosis   TEXT,
     error       TEXT,
-    updated_at  INTEGER NOT NULL
+    updated_at  INTEGER NOT NULL,
+    src         TEXT
 );
 CREATE INDEX IF NOT EXISTS incidents_target_opened ON incidents(target_id, opened_at);
 CREATE TABLE IF NOT EXISTS baselines (
@@ -207,6 +208,9 @@ pub struct IncidentRow {
     pub error: Option<String>,
     /// When the row last changed.
     pub updated_at: i64,
+    /// The Go source trees the diagnosis read (`--src`), so a reader can diagnose the
+    /// bundle again the same way.
+    pub src: Vec<PathBuf>,
 }
 
 /// The outcome of diagnosing an incident's bundle.
@@ -220,6 +224,8 @@ pub struct Diagnosed {
     pub headline: Option<String>,
     /// The diagnosis JSON.
     pub diagnosis: String,
+    /// The Go source trees it read.
+    pub src: Vec<PathBuf>,
 }
 
 /// How much history to keep.
@@ -291,6 +297,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(5))
             .map_err(|e| store.err(e))?;
         store.conn.execute_batch(SCHEMA).map_err(|e| store.err(e))?;
+        store.add_missing_columns()?;
         store
             .conn
             .pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -333,6 +340,21 @@ impl Store {
             path: self.db.clone(),
             error,
         }
+    }
+
+    /// Columns added since schema 1 was first written, added to an older database.
+    fn add_missing_columns(&self) -> Result<(), StoreError> {
+        let has_src = self
+            .conn
+            .prepare("SELECT 1 FROM pragma_table_info('incidents') WHERE name = 'src'")
+            .and_then(|mut st| st.exists([]))
+            .map_err(|e| self.err(e))?;
+        if !has_src {
+            self.conn
+                .execute_batch("ALTER TABLE incidents ADD COLUMN src TEXT")
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     fn check_version(&self) -> Result<(), StoreError> {
@@ -540,8 +562,16 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE incidents SET status = 'diagnosed', top_kind = ?2, severity = ?3,
-                 headline = ?4, diagnosis = ?5, updated_at = ?6 WHERE id = ?1",
-                params![id, d.top_kind, d.severity, d.headline, d.diagnosis, now],
+                 headline = ?4, diagnosis = ?5, updated_at = ?6, src = ?7 WHERE id = ?1",
+                params![
+                    id,
+                    d.top_kind,
+                    d.severity,
+                    d.headline,
+                    d.diagnosis,
+                    now,
+                    paths_json(&d.src)
+                ],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -655,7 +685,19 @@ impl Store {
     }
 }
 
-const INCIDENT_COLUMNS: &str = "i.id, i.target_id, t.name, i.opened_at, i.signature, i.detail, i.bundle, i.status, i.top_kind, i.severity, i.headline, i.error, i.updated_at";
+const INCIDENT_COLUMNS: &str = "i.id, i.target_id, t.name, i.opened_at, i.signature, i.detail, i.bundle, i.status, i.top_kind, i.severity, i.headline, i.error, i.updated_at, i.src";
+
+/// Paths as a JSON array (`None` when there are none).
+fn paths_json(paths: &[PathBuf]) -> Option<String> {
+    if paths.is_empty() {
+        return None;
+    }
+    let v: Vec<String> = paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    serde_json::to_string(&v).ok()
+}
 
 fn target_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TargetRow> {
     Ok(TargetRow {
@@ -681,7 +723,14 @@ fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
         headline: r.get(10)?,
         error: r.get(11)?,
         updated_at: r.get(12)?,
-        diagnosis: r.get(13)?,
+        src: r
+            .get::<_, Option<String>>(13)?
+            .and_then(|j| serde_json::from_str::<Vec<String>>(&j).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+        diagnosis: r.get(14)?,
     })
 }
 

@@ -254,7 +254,7 @@ pub fn overview(app: &App) -> Overview {
 
 fn bundle_view(app: &App, n: usize) -> BundleView {
     let path = app.sources.bundles[n].clone();
-    let loaded = app.cache.get(&path);
+    let loaded = app.cache.get(&path, &[]);
     let mut v = BundleView {
         index: n,
         path: path.display().to_string(),
@@ -368,7 +368,7 @@ pub fn bundle(app: &App, n: usize) -> Reply {
     let Some(path) = app.sources.bundles.get(n) else {
         return Reply::error(404, true, &format!("there is no bundle number {n}"));
     };
-    match &*app.cache.get(path) {
+    match &*app.cache.get(path, &[]) {
         Ok(l) => {
             let mut buf = Vec::new();
             match crate::report::diagnosis_json::write(&mut buf, &l.diagnosis) {

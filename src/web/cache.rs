@@ -35,6 +35,7 @@ struct Stamp {
 
 struct Slot {
     path: PathBuf,
+    src: Vec<PathBuf>,
     stamp: Stamp,
     used: u64,
     value: Entry,
@@ -55,8 +56,9 @@ impl Cache {
         }
     }
 
-    /// The evidence at `path`, read and diagnosed now unless a current copy is kept.
-    pub fn get(&self, path: &Path) -> Entry {
+    /// The evidence at `path`, read and diagnosed now unless a current copy is kept; the
+    /// diagnosis also reads the source trees `src` (those an incident was diagnosed with).
+    pub fn get(&self, path: &Path, src: &[PathBuf]) -> Entry {
         let stamp = stamp(path);
         {
             let mut g = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -64,17 +66,23 @@ impl Cache {
             *clock += 1;
             if let Some(s) = slots
                 .iter_mut()
-                .find(|s| s.path == path && s.stamp == stamp)
+                .find(|s| s.path == path && s.src == src && s.stamp == stamp)
             {
                 s.used = *clock;
                 return s.value.clone();
             }
         }
         // Read outside the lock: a large bundle must not stall other pages.
-        let value: Entry = Arc::new(load(path, &self.opts));
+        let mut opts = self.opts.clone();
+        for p in src {
+            if !opts.src.contains(p) {
+                opts.src.push(p.clone());
+            }
+        }
+        let value: Entry = Arc::new(load(path, &opts));
         let mut g = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         let (clock, slots) = &mut *g;
-        slots.retain(|s| s.path != path);
+        slots.retain(|s| s.path != path || s.src != src);
         if slots.len() >= CAPACITY {
             let oldest = slots
                 .iter()
@@ -87,6 +95,7 @@ impl Cache {
         }
         slots.push(Slot {
             path: path.to_path_buf(),
+            src: src.to_vec(),
             stamp,
             used: *clock,
             value: value.clone(),

@@ -66,7 +66,7 @@ struct Doc {
 
 fn load(app: &App, ev: Evidence) -> Result<Loaded, (u16, String)> {
     let r = app.sources.resolve(ev).map_err(|e| (404, e))?;
-    let entry = app.cache.get(&r.path);
+    let entry = app.cache.get(&r.path, r.src());
     if let Err(e) = &*entry {
         return Err((404, format!("{}: {e}", r.label)));
     }

@@ -43,7 +43,7 @@ pub fn report(app: &App, e: Evidence) -> Reply {
             return Reply::html(200, html::page(&r.label, &crumbs, &body));
         }
     }
-    let loaded = app.cache.get(&r.path);
+    let loaded = app.cache.get(&r.path, r.src());
     let l = match &*loaded {
         Ok(l) => l,
         Err(msg) => {

@@ -108,6 +108,13 @@ pub struct Resolved {
     pub incident: Option<IncidentRow>,
 }
 
+impl Resolved {
+    /// The source trees the watcher diagnosed an incident with (none for a bundle).
+    pub fn src(&self) -> &[PathBuf] {
+        self.incident.as_ref().map_or(&[], |i| &i.src)
+    }
+}
+
 impl Sources {
     /// Opens store `n` read-only.
     pub fn open(&self, n: usize) -> Result<Store, String> {

@@ -87,6 +87,7 @@ pub fn diagnosed(dir: &Path) -> Diagnosed {
             |f| f.title.clone(),
         )),
         diagnosis: String::from_utf8(json).unwrap(),
+        src: Vec::new(),
     }
 }
 

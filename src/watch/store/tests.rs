@@ -71,6 +71,7 @@ fn incident_lifecycle_and_reader_sees_writer() {
             severity: Some("critical".into()),
             headline: Some("218 goroutines wait".into()),
             diagnosis: "{\"schema\":\"hangdoc.diagnosis/v1\"}".into(),
+            src: vec![PathBuf::from("/srv/src/api")],
         },
         7,
     )
@@ -78,6 +79,7 @@ fn incident_lifecycle_and_reader_sees_writer() {
     let row = r.incident(id).unwrap().unwrap();
     assert_eq!(row.status, IncidentStatus::Diagnosed);
     assert_eq!(row.target, "api");
+    assert_eq!(row.src, [PathBuf::from("/srv/src/api")]);
     assert_eq!(row.top_kind.as_deref(), Some("lock-never-released"));
     assert!(row.diagnosis.unwrap().contains("diagnosis/v1"));
     // Listing leaves the JSON out.
@@ -177,4 +179,40 @@ fn baseline_polls_survive_a_reopen() {
     };
     let s = Store::open(dir.path()).unwrap();
     assert_eq!(s.baseline(id).unwrap(), [(2, 12), (4, 11)]);
+}
+
+#[test]
+fn a_database_without_the_src_column_gains_it_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // The incidents table as the first release of schema 1 wrote it.
+        let c = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        c.execute_batch(
+            "CREATE TABLE targets (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL, added_at INTEGER NOT NULL);
+             CREATE TABLE incidents (id INTEGER PRIMARY KEY, target_id INTEGER NOT NULL, opened_at INTEGER NOT NULL,
+               signature TEXT NOT NULL, detail TEXT NOT NULL, bundle TEXT NOT NULL, status TEXT NOT NULL,
+               top_kind TEXT, severity TEXT, headline TEXT, diagnosis TEXT, error TEXT, updated_at INTEGER NOT NULL);
+             INSERT INTO targets VALUES (1, 'api', 'http://a/', 1);
+             INSERT INTO incidents(target_id, opened_at, signature, detail, bundle, status, updated_at)
+               VALUES (1, 2, 'blocked-group', 'x', 'bundles/api/a', 'stored', 3);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let s = Store::open(dir.path()).unwrap();
+    let old = &s.incidents(None, 10).unwrap()[0];
+    assert_eq!(old.src, Vec::<PathBuf>::new());
+    s.mark_diagnosed(
+        old.id,
+        &Diagnosed {
+            src: vec![PathBuf::from("/srv/src/api")],
+            ..Default::default()
+        },
+        4,
+    )
+    .unwrap();
+    assert_eq!(
+        s.incident(old.id).unwrap().unwrap().src,
+        [PathBuf::from("/srv/src/api")]
+    );
 }
