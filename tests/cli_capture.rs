@@ -3,10 +3,13 @@
 //! want credentials, return garbage, cut a dump, or never answer. Every process and server
 //! a test starts is stopped by a guard, also when the test fails.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod live_service;
+
+use live_service::Service;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -60,88 +63,14 @@ fn top_kind(diagnosis_json: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // A real hanging service.
 
-/// A scenario program running in its own process group; dropping it kills the group.
-struct Scenario {
-    child: Child,
-    pprof: String,
-}
-
-impl Drop for Scenario {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-impl Scenario {
-    /// Builds `scenarios/classic/<name>` into `dir` and starts it; `None` when `go` is
-    /// missing.
-    fn start(name: &str, dir: &Path) -> Option<Scenario> {
-        if Command::new("go").arg("version").output().is_err() {
-            eprintln!("go is not on PATH: skipping the live capture test");
-            return None;
-        }
-        let module = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/classic");
-        let bin = dir.join(name);
-        let built = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&bin)
-            .arg(format!("./{name}"))
-            .current_dir(&module)
-            .env("GOTOOLCHAIN", "local")
-            .output()
-            .expect("run go build");
-        assert!(
-            built.status.success(),
-            "go build {name}: {}",
-            String::from_utf8_lossy(&built.stderr)
-        );
-        use std::os::unix::process::CommandExt;
-        let mut child = Command::new(&bin)
-            .env("HANGDOC_PPROF_ADDR", "127.0.0.1:0")
-            .current_dir(dir)
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start scenario");
-        let out = child.stdout.take().expect("stdout");
-        let mut s = Scenario {
-            child,
-            pprof: String::new(),
-        };
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("HANGDOC READY pprof=") {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                    let _ = tx.send(addr);
-                }
-            }
-        });
-        s.pprof = rx
-            .recv_timeout(Duration::from_secs(90))
-            .expect("the scenario printed no READY line within 90 s");
-        Some(s)
-    }
-
-    fn kill(&mut self) {
-        // The whole group: the service and its load generator.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn capture_of_a_live_deadlocked_service_diagnoses_as_a_lock_cycle() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let Some(mut svc) = Scenario::start("ab-ba-deadlock", tmp.path()) else {
+    if Command::new("go").arg("version").output().is_err() {
+        eprintln!("go is not on PATH: skipping the live capture test");
         return;
-    };
+    }
+    let mut svc = Service::start("classic", "ab-ba-deadlock", tmp.path(), &[]);
     let base = format!("http://{}/debug/pprof/", svc.pprof);
     let bundle = tmp.path().join("bundle");
     let bundle_s = bundle.to_str().expect("utf-8 path");

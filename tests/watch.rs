@@ -4,6 +4,9 @@
 //! restarted on the same store; `/metrics` scraped while it runs. Every process and server a
 //! test starts is stopped by a guard, also when the test fails.
 
+mod live_service;
+
+use live_service::Service;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -90,71 +93,6 @@ fn go_available(what: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Real Go services.
 
-/// A scenario program in its own process group; dropping it kills the group.
-struct Service {
-    child: Child,
-    pprof: String,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Builds `scenarios/incidents/<name>` and starts it with `env`; waits for its READY line.
-fn start_service(name: &str, dir: &Path, env: &[(&str, String)]) -> Service {
-    let module = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/incidents");
-    let exe = dir.join(name);
-    let built = Command::new("go")
-        .args(["build", "-trimpath", "-o"])
-        .arg(&exe)
-        .arg(format!("./{name}"))
-        .current_dir(&module)
-        .env("GOTOOLCHAIN", "local")
-        .output()
-        .expect("run go build");
-    assert!(
-        built.status.success(),
-        "go build {name}: {}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(&exe);
-    cmd.env("HANGDOC_PPROF_ADDR", "127.0.0.1:0")
-        .current_dir(dir)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("start scenario");
-    let out = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("HANGDOC READY pprof=") {
-                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
-            }
-        }
-    });
-    let mut s = Service {
-        child,
-        pprof: String::new(),
-    };
-    s.pprof = rx
-        .recv_timeout(Duration::from_secs(90))
-        .unwrap_or_else(|_| panic!("{name} printed no READY line within 90 s"));
-    s
-}
-
 fn only_incident(store: &Path) -> hangdoc::watch::store::IncidentRow {
     let st = Store::open_read_only(store).expect("store");
     let list = st.incidents(None, 10).expect("incidents");
@@ -170,7 +108,8 @@ fn a_service_that_starts_to_hang_is_captured_and_diagnosed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     // Healthy at READY; 6 s later one client follows an archived match and the hub's mutex
     // is never unlocked again.
-    let svc = start_service(
+    let svc = Service::start(
+        "incidents",
         "mutex-unlock-missed",
         tmp.path(),
         &[("HANG_AFTER", "6s".into())],
@@ -476,7 +415,8 @@ fn a_healthy_busy_service_watched_for_a_while_opens_no_incident() {
             return;
         }
     };
-    let svc = start_service(
+    let svc = Service::start(
+        "incidents",
         "healthy-busy",
         tmp.path(),
         &[
