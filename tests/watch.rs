@@ -101,6 +101,78 @@ fn only_incident(store: &Path) -> hangdoc::watch::store::IncidentRow {
 }
 
 #[test]
+fn close_wait_growth_alone_catches_a_service_whose_clients_give_up() {
+    if !go_available("the live CLOSE_WAIT watch test") {
+        return;
+    }
+    if Command::new("ss").arg("-V").output().is_err() {
+        skip("ss is not installed: skipping the live CLOSE_WAIT watch test");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The same late hang; its clients time out and close their connections, which the
+    // stuck handlers never do: CLOSE_WAIT sockets pile up on the service's port.
+    let svc = Service::start(
+        "incidents",
+        "mutex-unlock-missed",
+        tmp.path(),
+        &[("HANG_AFTER", "4s".into())],
+    );
+    let store = tmp.path().join("store");
+    let url = format!("scorepush=http://{}/debug/pprof/", svc.pprof);
+    // The other two signatures are set out of reach.
+    let o = hangdoc(
+        &[
+            "watch",
+            "--store",
+            store.to_str().expect("utf-8"),
+            "--poll",
+            "1s",
+            "--warmup",
+            "3",
+            "--baseline-min-extra",
+            "100000",
+            "--group-min",
+            "100000",
+            "--close-wait-rise",
+            "10",
+            "--close-wait-window",
+            "60s",
+            "--capture-interval",
+            "1s",
+            "--max-incidents",
+            "1",
+            "--exit-after",
+            "90s",
+            "--log-format",
+            "json",
+            &url,
+        ],
+        Duration::from_secs(120),
+    );
+    let log = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{log}");
+    let evs = events(&log);
+    let fired: Vec<&Value> = evs.iter().filter(|e| e["event"] == "signature").collect();
+    assert_eq!(fired.len(), 1, "{log}");
+    assert_eq!(fired[0]["signature"], "close-wait-growth", "{log}");
+    let inc = only_incident(&store);
+    assert_eq!(inc.signature, "close-wait-growth");
+    assert_eq!(inc.status, IncidentStatus::Diagnosed, "{log}");
+    assert_eq!(
+        inc.top_kind.as_deref(),
+        Some("lock-never-released"),
+        "{log}"
+    );
+    // The bundle's socket table shows what fired it.
+    let ss = std::fs::read_to_string(store.join(&inc.bundle).join("ss.txt")).expect("ss.txt");
+    assert!(
+        ss.lines().filter(|l| l.starts_with("CLOSE-WAIT")).count() >= 10,
+        "{ss}"
+    );
+}
+
+#[test]
 fn a_service_that_starts_to_hang_is_captured_and_diagnosed() {
     if !go_available("the live watch test") {
         return;
