@@ -9,6 +9,7 @@
 //! the snapshot itself.
 
 mod header;
+mod known;
 mod lines;
 mod merge;
 mod worker;

@@ -1,9 +1,10 @@
 //! The per-chunk worker: turns one chunk of dump text (which starts at a line boundary and,
 //! except for the first, at a goroutine header) into compact goroutine records.
 //!
-//! Speed comes from not building strings for what was seen before: a goroutine's frames are
-//! recorded as byte spans, the stack's identity (function names, files, lines, elision) is
-//! hashed from those spans, and `Frame`s are built only for a stack this worker has not met.
+//! Speed comes from not building strings for what was seen before: frames met before are
+//! matched whole against their exact text ([`super::known`]), other frames are recorded as
+//! byte spans, the stack's identity (function names, files, lines, elision) is hashed from
+//! those, and `Frame`s are built only for a stack this worker has not met.
 //! Argument lists are copied into one byte arena per chunk; the merge decides which to keep.
 
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use ahash::AHashMap;
 use memchr::memmem;
 
 use super::header::{self, Header};
+use super::known::{KnownFrames, ROOT};
 use super::lines::{
     Cursor, Line, core_ok, elision, ends_block, excerpt, fast_created_by, fast_pair, file_core,
     has_byte, hash, indented, is_diagnostic, is_preamble, mix, split_call, split_core, trim_start,
@@ -23,7 +25,7 @@ const MAX_CHUNK_WARNINGS: usize = 100;
 /// `LocalG::args_first` when the argument text was hashed but not copied.
 pub(super) const ARGS_NOT_COPIED: u32 = u32::MAX;
 const FRAME_SEED: u64 = 0x243f_6a88_85a3_08d3;
-const STACK_SEED: u64 = 0x1319_8a2e_0370_7344;
+pub(super) const STACK_SEED: u64 = 0x1319_8a2e_0370_7344;
 const ARGS_SEED: u64 = 0xa409_3822_299f_31d0;
 /// Distinct statuses one worker keeps (state ids are 16-bit in the model).
 const MAX_STATES: usize = 8192;
@@ -68,6 +70,11 @@ struct FrameSpan {
     args: Span,
     /// Hash of the frame's identity: function, `path:LINE`, inlined.
     hash: u64,
+    /// The file line printed a ` +0x…` offset.
+    offset: bool,
+    /// For a frame read in the common two-line shape: where its file line ends (after the
+    /// `\n`), so that it can be learnt as a template; 0 otherwise.
+    next: u32,
 }
 
 /// A `created by` line and the `path:LINE` of its file line.
@@ -172,7 +179,12 @@ pub(super) struct Worker {
     labels: AHashMap<Vec<u8>, u32>,
     creators: AHashMap<u64, u32>,
     strings: AHashMap<Box<[u8]>, Arc<str>>,
+    /// The frames of the goroutine being read that the trie did not match.
     frames: Vec<FrameSpan>,
+    /// Frame sequences read before.
+    known: KnownFrames,
+    /// The argument text of the frames the trie matched (when argument lists are kept).
+    walked_args: Vec<Span>,
 }
 
 impl Worker {
@@ -186,6 +198,8 @@ impl Worker {
             creators: AHashMap::new(),
             strings: AHashMap::new(),
             frames: Vec::with_capacity(128),
+            known: KnownFrames::new(),
+            walked_args: Vec::with_capacity(128),
         }
     }
 
@@ -280,6 +294,20 @@ impl Worker {
         let mut flags = h.flags;
         let mut pending = Pending::None;
         let mut truncated = false;
+        // Frames read before, matched as whole templates; the rest is read below.
+        self.walked_args.clear();
+        let mut node = ROOT;
+        let mut pos = cur.pos();
+        while let Some((next_node, args_start, args_end, next)) = self.known.step(text, pos, node) {
+            if keep_args {
+                self.walked_args.push(Span::at((args_start, args_end)));
+            }
+            node = next_node;
+            pos = next;
+        }
+        if node != ROOT {
+            cur.skip_to(pos, 2 * u64::from(self.known.node(node).depth));
+        }
         loop {
             if matches!(pending, Pending::None) && ancestors.is_empty() {
                 if let Some(p) = fast_pair(text, cur.pos()) {
@@ -294,6 +322,8 @@ impl Worker {
                         inlined,
                         args,
                         hash: hash(fh ^ inlined as u64, core.get(text)),
+                        offset: p.offset,
+                        next: p.next as u32,
                     });
                     cur.skip_to(p.next, 2);
                     continue;
@@ -354,6 +384,8 @@ impl Worker {
                             inlined,
                             args,
                             hash: hash(fh ^ inlined as u64, core),
+                            offset,
+                            next: 0,
                         };
                         match ancestors.last_mut() {
                             Some(a) => a.frames.push(frame),
@@ -476,6 +508,8 @@ impl Worker {
                     inlined: false,
                     args: Span::default(),
                     hash: hash(FRAME_SEED, t),
+                    offset: false,
+                    next: 0,
                 };
                 match ancestors.last_mut() {
                     Some(a) => a.frames.push(frame),
@@ -521,8 +555,9 @@ impl Worker {
         if truncated && out.truncated.is_none() {
             out.truncated = Some(head.no);
         }
+        self.learn(text, node);
         self.finish(
-            text, h, flags, parent, elided, creator, ancestors, out, keep_args,
+            text, node, h, flags, parent, elided, creator, ancestors, out, keep_args,
         );
     }
 
@@ -530,6 +565,7 @@ impl Worker {
     fn finish(
         &mut self,
         text: &[u8],
+        node: u32,
         h: Header<'_>,
         flags: u8,
         parent: Option<u64>,
@@ -539,27 +575,40 @@ impl Worker {
         out: &mut ChunkOut,
         keep_args: bool,
     ) {
-        // Stack identity and argument text, hashed from the spans in one pass.
-        let mut key = STACK_SEED;
-        let mut args_hash = ARGS_SEED;
+        // Stack identity: the matched frames' hash is kept in their last node.
+        let (mut key, walked) = match node {
+            ROOT => (STACK_SEED, 0),
+            n => (self.known.node(n).key, self.known.node(n).depth),
+        };
         for f in &self.frames {
             key = mix(key, f.hash);
         }
+        let mut args_hash = ARGS_SEED;
         if keep_args {
-            for f in &self.frames {
-                args_hash = hash(args_hash, f.args.get(text));
+            for a in self
+                .walked_args
+                .iter()
+                .chain(self.frames.iter().map(|f| &f.args))
+            {
+                args_hash = hash(args_hash, a.get(text));
             }
         }
         let key = mix(key, elided.map_or(u64::MAX, u64::from));
-        let n = self.frames.len() as u32;
+        let n = walked + self.frames.len() as u32;
         let stack = match self.stacks.get(&key) {
             Some(&(id, len)) if len == n => id,
             _ => {
-                let frames = self.frames.clone();
-                let stack = Stack {
-                    frames: frames.iter().map(|f| self.frame(text, f)).collect(),
-                    elided,
-                };
+                let strings = &mut self.strings;
+                let mut frames = Vec::with_capacity(n as usize);
+                for id in self.known.path(node) {
+                    let k = self.known.node(id);
+                    frames.push(make_frame(strings, k.func(), k.core(), k.inlined));
+                }
+                for f in &self.frames {
+                    let (func, core) = (f.func.get(text), f.core.get(text));
+                    frames.push(make_frame(strings, func, core, f.inlined));
+                }
+                let stack = Stack { frames, elided };
                 let id = self.n_stacks;
                 self.n_stacks += 1;
                 self.stacks.insert(key, (id, n));
@@ -627,8 +676,12 @@ impl Worker {
         };
         let args_first = if keep_args && n > 0 {
             let first = out.args_pieces.len() as u32;
-            for f in &self.frames {
-                let a = f.args.get(text);
+            for a in self
+                .walked_args
+                .iter()
+                .chain(self.frames.iter().map(|f| &f.args))
+            {
+                let a = a.get(text);
                 out.args_pieces
                     .push((out.args_bytes.len() as u32, a.len() as u32));
                 out.args_bytes.extend_from_slice(a);
@@ -653,6 +706,26 @@ impl Worker {
         });
     }
 
+    /// Adds the frames read in the common shape after the ones the trie matched (up to the
+    /// first one read otherwise) to the trie below `node`.
+    fn learn(&mut self, text: &[u8], mut node: u32) {
+        for f in &self.frames {
+            if f.next == 0 {
+                return;
+            }
+            let call = &text[f.func.start as usize..f.args.start as usize];
+            let file = &text[f.core.start as usize - 1..f.next as usize];
+            let core_len = f.core.len as usize;
+            match self
+                .known
+                .learn(node, call, file, core_len, f.offset, f.inlined, f.hash)
+            {
+                Some(n) => node = n,
+                None => return,
+            }
+        }
+    }
+
     fn creator_key(&self, text: &[u8], c: &CreatorSpan) -> u64 {
         hash(hash(FRAME_SEED, c.func.get(text)), c.core.get(text))
     }
@@ -668,21 +741,39 @@ impl Worker {
     }
 
     fn frame(&mut self, text: &[u8], f: &FrameSpan) -> Frame {
-        let (file, line) = split_core(f.core.get(text));
-        Frame {
-            function: self.string(f.func.get(text)),
-            file: self.string(file),
-            line,
-            inlined: f.inlined,
-        }
+        make_frame(
+            &mut self.strings,
+            f.func.get(text),
+            f.core.get(text),
+            f.inlined,
+        )
     }
 
     fn string(&mut self, s: &[u8]) -> Arc<str> {
-        if let Some(a) = self.strings.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(String::from_utf8_lossy(s).as_ref());
-        self.strings.insert(s.into(), a.clone());
-        a
+        intern(&mut self.strings, s)
     }
+}
+
+fn make_frame(
+    strings: &mut AHashMap<Box<[u8]>, Arc<str>>,
+    func: &[u8],
+    core: &[u8],
+    inlined: bool,
+) -> Frame {
+    let (file, line) = split_core(core);
+    Frame {
+        function: intern(strings, func),
+        file: intern(strings, file),
+        line,
+        inlined,
+    }
+}
+
+fn intern(strings: &mut AHashMap<Box<[u8]>, Arc<str>>, s: &[u8]) -> Arc<str> {
+    if let Some(a) = strings.get(s) {
+        return a.clone();
+    }
+    let a: Arc<str> = Arc::from(String::from_utf8_lossy(s).as_ref());
+    strings.insert(s.into(), a.clone());
+    a
 }
