@@ -14,8 +14,11 @@
 //! arguments hold none), the same arguments, the same `path:LINE`, offset and so `inlined`
 //! flag. So the frames, and the output, do not depend on whether a frame was met before.
 //! Each node also carries the stack-identity hash of the path that leads to it, so a stack
-//! read entirely from templates is identified without touching its frames again.
+//! read entirely from templates is identified without touching its frames again, and the
+//! way the last such block ended (`created by F in goroutine N`, its file line, a blank
+//! line), so that a block that ends the same way is done without the general reader.
 
+use super::header::parse_id;
 use super::lines::{line_end_and_paren, mix, same_bytes};
 
 /// No node; as a parent, the root.
@@ -47,6 +50,17 @@ pub(super) struct Node {
     parent: u32,
     first_child: u32,
     next_sibling: u32,
+    tail: Option<Tail>,
+}
+
+/// How a block ended after a node's frames, as exact bytes around the parent goroutine id.
+struct Tail {
+    /// `created by F in goroutine `.
+    head: Box<[u8]>,
+    /// From the `\n` after the id: the file line and the blank line that ends the block.
+    rest: Box<[u8]>,
+    /// The worker's id for the creator frame.
+    creator: u32,
 }
 
 impl Node {
@@ -125,6 +139,41 @@ impl KnownFrames {
         None
     }
 
+    /// The block end at `pos` when it is the one last seen after `node`: the creator's id,
+    /// the parent goroutine id, and where the line after the blank line starts.
+    #[inline]
+    pub fn tail(&self, text: &[u8], pos: usize, node: u32) -> Option<(u32, Option<u64>, usize)> {
+        let t = self.nodes.get(node as usize)?.tail.as_ref()?;
+        let d = pos + t.head.len();
+        if !same_bytes(text.get(pos..d)?, &t.head) {
+            return None;
+        }
+        let digits = text
+            .get(d..)?
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let (r, end) = (d + digits, d + digits + t.rest.len());
+        if digits == 0 || !same_bytes(text.get(r..end)?, &t.rest) {
+            return None;
+        }
+        Some((t.creator, parse_id(&text[d..r]), end))
+    }
+
+    /// Records how a block ended after `node`'s frames (see [`Tail`]), replacing what was
+    /// recorded before.
+    pub fn learn_tail(&mut self, node: u32, head: &[u8], rest: &[u8], creator: u32) {
+        if let Some(n) = self.nodes.get_mut(node as usize) {
+            if head.len() <= MAX_TEMPLATE && rest.len() <= MAX_TEMPLATE {
+                n.tail = Some(Tail {
+                    head: head.into(),
+                    rest: rest.into(),
+                    creator,
+                });
+            }
+        }
+    }
+
     /// The nodes from the root down to `node`, in frame order.
     pub fn path(&self, mut node: u32) -> Vec<u32> {
         let mut path = Vec::new();
@@ -190,6 +239,7 @@ impl KnownFrames {
             parent,
             first_child: ROOT,
             next_sibling: first,
+            tail: None,
         });
         match parent {
             ROOT => self.roots = id,
@@ -220,25 +270,38 @@ mod tests {
         // must not gloss over. Parsed after all the others (so through the trie wherever a
         // template matches), each goroutine must read exactly as when its block is alone.
         let first = "main.worker(0xc000010000, 0x1)\n\t/src/app/main.go:10 +0x1d\nmain.run(...)\n\t/src/app/main.go:9\n";
+        let end = "created by main.main in goroutine 1\n\t/src/app/main.go:20 +0x66\n\n";
+        let same = |frames: String| (frames, end.to_string());
+        let other_end = |tail: &str| (first.to_string(), tail.to_string());
         let variants = [
-            first.to_string(),
+            same(first.to_string()),
             // Not inlined: the same file line without offset, but real arguments.
-            first.replace("main.run(...)", "main.run(0x1)"),
+            same(first.replace("main.run(...)", "main.run(0x1)")),
             // A `(` in the arguments moves the split.
-            first.replace("0xc000010000, 0x1", "0xc0(x, 0x1"),
-            first.replace("+0x1d", "+0x2f"),
-            first.replace("+0x1d", "+0x1d fp=0x1 sp=0x2 pc=0x3"),
-            first.replace('\n', "\r\n"),
-            first.replace("0x1)", &format!("{})", "0x1, ".repeat(40))),
-            first.replace("main.go:10", "main.go:11"),
-            first.replace("main.worker(", "main.worker2("),
-            format!("{first}main.main()\n\t/src/app/main.go:3 +0x1\n"),
-            first.replace("\t/src/app/main.go:9\n", "\t/src/app/main.go:9"),
+            same(first.replace("0xc000010000, 0x1", "0xc0(x, 0x1")),
+            same(first.replace("+0x1d", "+0x2f")),
+            same(first.replace("+0x1d", "+0x1d fp=0x1 sp=0x2 pc=0x3")),
+            same(first.replace('\n', "\r\n")),
+            same(first.replace("0x1)", &format!("{})", "0x1, ".repeat(40)))),
+            same(first.replace("main.go:10", "main.go:11")),
+            same(first.replace("main.worker(", "main.worker2(")),
+            same(format!("{first}main.main()\n\t/src/app/main.go:3 +0x1\n")),
+            same(first.replace("\t/src/app/main.go:9\n", "\t/src/app/main.go:9")),
+            // The same frames, ended differently.
+            other_end(&end.replace("goroutine 1\n", "goroutine 77\n")),
+            other_end(&end.replace("goroutine 1\n", "goroutine 18446744073709551616\n")),
+            other_end(&end.replace("goroutine 1\n", "goroutine x1\n")),
+            other_end(&end.replace(" in goroutine 1", "")),
+            other_end(&end.replace("main.go:20", "main.go:21")),
+            other_end(&end.replace("\n\n", "\n\r\n")),
+            other_end(&end.replace("\n\n", "\n")),
+            other_end(&end.replace("\n\n", "\n...2 frames elided...\n\n")),
+            other_end(&end.replace("\n\n", "\n\tstray\n\n")),
+            other_end(&end.replace("main.main", "main.other")),
+            other_end("\n"),
         ];
-        let block = |i: usize, frames: &str| {
-            format!(
-                "goroutine {i} [select]:\n{frames}created by main.main in goroutine 1\n\t/src/app/main.go:20 +0x66\n\n"
-            )
+        let block = |i: usize, (frames, end): &(String, String)| {
+            format!("goroutine {i} [select]:\n{frames}{end}")
         };
         let mut all = String::new();
         for round in 0..2 {
@@ -258,6 +321,22 @@ mod tests {
             assert_eq!(whole.stack(g), alone.stack(a), "variant {i}");
             assert_eq!(whole.args(g), alone.args(a), "variant {i}");
             assert_eq!(whole.creator(g), alone.creator(a), "variant {i}");
+            assert_eq!(g.parent, a.parent, "variant {i}");
+            assert_eq!(g.flags, a.flags, "variant {i}");
         }
+        // And the warnings (with their line numbers) of the whole are those of a first read.
+        let mut fresh = String::new();
+        for round in 0..2 {
+            for (i, v) in variants.iter().enumerate() {
+                // A different function name in every block: nothing is met twice.
+                let (frames, end) = v;
+                let frames = frames.replace("main.", &format!("r{round}v{i}."));
+                fresh.push_str(&block(round * 100 + i, &(frames, end.clone())));
+            }
+        }
+        let fresh = parse(&fresh);
+        let lines = |s: &Snapshot| s.warnings.iter().map(|w| w.line).collect::<Vec<_>>();
+        assert_eq!(lines(&whole), lines(&fresh));
+        assert!(!whole.warnings.is_empty());
     }
 }

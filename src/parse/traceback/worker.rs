@@ -306,8 +306,20 @@ impl Worker {
             pos = next;
         }
         if node != ROOT {
-            cur.skip_to(pos, 2 * u64::from(self.known.node(node).depth));
+            let lines = 2 * u64::from(self.known.node(node).depth);
+            // The block ends as the last one with these frames did: nothing else to read.
+            if let Some((creator, parent, end)) = self.known.tail(text, pos, node) {
+                cur.skip_to(end, lines + 3);
+                let (flags, none) = (h.flags, Vec::new());
+                self.finish(
+                    text, node, h, flags, parent, None, creator, none, out, keep_args,
+                );
+                return;
+            }
+            cur.skip_to(pos, lines);
         }
+        let walked_to = pos;
+        let mut created = None;
         loop {
             if matches!(pending, Pending::None) && ancestors.is_empty() {
                 if let Some(p) = fast_pair(text, cur.pos()) {
@@ -329,6 +341,7 @@ impl Worker {
                     continue;
                 }
                 if let Some(c) = fast_created_by(text, cur.pos()) {
+                    created = Some((cur.pos(), c));
                     parent = c.parent;
                     creator = Some(CreatorSpan {
                         func: Span::at(c.func),
@@ -555,7 +568,31 @@ impl Worker {
         if truncated && out.truncated.is_none() {
             out.truncated = Some(head.no);
         }
-        self.learn(text, node);
+        let learnt = self.learn(text, node);
+        let creator = match creator {
+            None => NONE,
+            Some(c) => self.creator_id(text, &c, out),
+        };
+        // A block of known frames then `created by`, its file line and a blank line, and
+        // nothing else: the next block that ends the same way can skip the reading above.
+        if let (Some(n), Some((at, c))) = (learnt, created) {
+            let frames_end = self.frames.last().map_or(walked_to, |f| f.next as usize);
+            let simple = n != ROOT
+                && at == frames_end
+                && cur.pos() == c.next + 1
+                && text.get(c.next) == Some(&b'\n')
+                && elided.is_none()
+                && ancestors.is_empty()
+                && flags == h.flags
+                && !truncated;
+            // `created by F in goroutine ` ends where the id starts; the line's `\n` comes
+            // just before the TAB of the file line.
+            let (id_start, id_end) = (c.func.1 + b" in goroutine ".len(), c.core.0 - 2);
+            if simple && text[id_start..id_end].iter().all(u8::is_ascii_digit) {
+                let (head, rest) = (&text[at..id_start], &text[id_end..=c.next]);
+                self.known.learn_tail(n, head, rest, creator);
+            }
+        }
         self.finish(
             text, node, h, flags, parent, elided, creator, ancestors, out, keep_args,
         );
@@ -570,7 +607,7 @@ impl Worker {
         flags: u8,
         parent: Option<u64>,
         elided: Option<u32>,
-        creator: Option<CreatorSpan>,
+        creator: u32,
         ancestors: Vec<AncestorScratch>,
         out: &mut ChunkOut,
         keep_args: bool,
@@ -641,22 +678,6 @@ impl Worker {
                 }
             },
         };
-        let creator = match creator {
-            None => NONE,
-            Some(c) => {
-                let key = self.creator_key(text, &c);
-                match self.creators.get(&key) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.creators.len() as u32;
-                        self.creators.insert(key, id);
-                        let frame = self.creator_frame(text, &c);
-                        out.new_creators.push(frame);
-                        id
-                    }
-                }
-            }
-        };
         let ancestors = if ancestors.is_empty() {
             NONE
         } else {
@@ -706,12 +727,26 @@ impl Worker {
         });
     }
 
+    /// The worker's id for a creator frame, interning it when new.
+    fn creator_id(&mut self, text: &[u8], c: &CreatorSpan, out: &mut ChunkOut) -> u32 {
+        let key = self.creator_key(text, c);
+        if let Some(&id) = self.creators.get(&key) {
+            return id;
+        }
+        let id = self.creators.len() as u32;
+        self.creators.insert(key, id);
+        let frame = self.creator_frame(text, c);
+        out.new_creators.push(frame);
+        id
+    }
+
     /// Adds the frames read in the common shape after the ones the trie matched (up to the
-    /// first one read otherwise) to the trie below `node`.
-    fn learn(&mut self, text: &[u8], mut node: u32) {
+    /// first one read otherwise) to the trie below `node`. Returns the node of the last
+    /// frame when every frame is in the trie.
+    fn learn(&mut self, text: &[u8], mut node: u32) -> Option<u32> {
         for f in &self.frames {
             if f.next == 0 {
-                return;
+                return None;
             }
             let call = &text[f.func.start as usize..f.args.start as usize];
             let file = &text[f.core.start as usize - 1..f.next as usize];
@@ -721,9 +756,10 @@ impl Worker {
                 .learn(node, call, file, core_len, f.offset, f.inlined, f.hash)
             {
                 Some(n) => node = n,
-                None => return,
+                None => return None,
             }
         }
+        Some(node)
     }
 
     fn creator_key(&self, text: &[u8], c: &CreatorSpan) -> u64 {
