@@ -28,6 +28,9 @@ pub(super) const ROOT: u32 = u32::MAX;
 const MAX_NODES: usize = 1 << 16;
 /// Longest line kept as a template: longer ones are unusual and read normally.
 const MAX_TEMPLATE: usize = 512;
+/// Block ends kept per node: goroutines with the same stack are usually started from one
+/// or a few places.
+const MAX_TAILS: usize = 4;
 
 /// One frame as it appeared: both lines' exact bytes and its identity.
 pub(super) struct Node {
@@ -50,7 +53,9 @@ pub(super) struct Node {
     parent: u32,
     first_child: u32,
     next_sibling: u32,
-    tail: Option<Tail>,
+    tails: Vec<Tail>,
+    /// The worker's id for the stack of exactly these frames (nothing elided), once known.
+    pub stack: u32,
 }
 
 /// How a block ended after a node's frames, as exact bytes around the parent goroutine id.
@@ -61,6 +66,26 @@ struct Tail {
     rest: Box<[u8]>,
     /// The worker's id for the creator frame.
     creator: u32,
+}
+
+impl Tail {
+    #[inline]
+    fn match_at(&self, text: &[u8], pos: usize) -> Option<(u32, Option<u64>, usize)> {
+        let d = pos + self.head.len();
+        if !same_bytes(text.get(pos..d)?, &self.head) {
+            return None;
+        }
+        let digits = text
+            .get(d..)?
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let (r, end) = (d + digits, d + digits + self.rest.len());
+        if digits == 0 || !same_bytes(text.get(r..end)?, &self.rest) {
+            return None;
+        }
+        Some((self.creator, parse_id(&text[d..r]), end))
+    }
 }
 
 impl Node {
@@ -139,38 +164,37 @@ impl KnownFrames {
         None
     }
 
-    /// The block end at `pos` when it is the one last seen after `node`: the creator's id,
+    /// The block end at `pos` when it is one seen before after `node`: the creator's id,
     /// the parent goroutine id, and where the line after the blank line starts.
     #[inline]
     pub fn tail(&self, text: &[u8], pos: usize, node: u32) -> Option<(u32, Option<u64>, usize)> {
-        let t = self.nodes.get(node as usize)?.tail.as_ref()?;
-        let d = pos + t.head.len();
-        if !same_bytes(text.get(pos..d)?, &t.head) {
-            return None;
-        }
-        let digits = text
-            .get(d..)?
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let (r, end) = (d + digits, d + digits + t.rest.len());
-        if digits == 0 || !same_bytes(text.get(r..end)?, &t.rest) {
-            return None;
-        }
-        Some((t.creator, parse_id(&text[d..r]), end))
+        let tails = &self.nodes.get(node as usize)?.tails;
+        tails.iter().find_map(|t| t.match_at(text, pos))
     }
 
-    /// Records how a block ended after `node`'s frames (see [`Tail`]), replacing what was
-    /// recorded before.
+    /// Records how a block ended after `node`'s frames (see [`Tail`]); past [`MAX_TAILS`],
+    /// the oldest is replaced.
     pub fn learn_tail(&mut self, node: u32, head: &[u8], rest: &[u8], creator: u32) {
+        let Some(n) = self.nodes.get_mut(node as usize) else {
+            return;
+        };
+        if head.len() > MAX_TEMPLATE || rest.len() > MAX_TEMPLATE {
+            return;
+        }
+        if n.tails.len() >= MAX_TAILS {
+            n.tails.remove(0);
+        }
+        n.tails.push(Tail {
+            head: head.into(),
+            rest: rest.into(),
+            creator,
+        });
+    }
+
+    /// Remembers the worker's id for the stack that ends at `node`.
+    pub fn set_stack(&mut self, node: u32, stack: u32) {
         if let Some(n) = self.nodes.get_mut(node as usize) {
-            if head.len() <= MAX_TEMPLATE && rest.len() <= MAX_TEMPLATE {
-                n.tail = Some(Tail {
-                    head: head.into(),
-                    rest: rest.into(),
-                    creator,
-                });
-            }
+            n.stack = stack;
         }
     }
 
@@ -239,7 +263,8 @@ impl KnownFrames {
             parent,
             first_child: ROOT,
             next_sibling: first,
-            tail: None,
+            tails: Vec::new(),
+            stack: ROOT,
         });
         match parent {
             ROOT => self.roots = id,

@@ -401,24 +401,51 @@ fn masks16(b: &[u8; 16]) -> (u32, u32) {
     (m(b'\n'), m(b'('))
 }
 
-/// `a == b`, eight bytes at a time, for the short templates of known frames.
+/// `a == b`, sixteen bytes at a time, for the short templates of known frames.
 #[inline]
 pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
     }
-    if n < 8 {
-        return a == b;
+    if n < 16 {
+        return if n >= 8 {
+            word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+        } else {
+            a == b
+        };
     }
     let mut i = 0;
-    while i + 8 < n {
-        if word(a, i) != word(b, i) {
+    while i + 16 < n {
+        if wide(a, i) != wide(b, i) {
             return false;
         }
-        i += 8;
+        i += 16;
     }
-    word(a, n - 8) == word(b, n - 8)
+    wide(a, n - 16) == wide(b, n - 16)
+}
+
+#[inline]
+fn wide(s: &[u8], i: usize) -> u128 {
+    let mut w = [0u8; 16];
+    w.copy_from_slice(&s[i..i + 16]);
+    u128::from_le_bytes(w)
+}
+
+/// The first `\n` at or after `pos`, when the line it ends has no `\r` before it (a CRLF
+/// line is left to the line cursor, which strips it).
+#[inline]
+pub(super) fn plain_line_end(text: &[u8], pos: usize) -> Option<usize> {
+    let mut p = pos;
+    while let Some(b) = text.get(p..).and_then(|t| t.first_chunk::<16>()) {
+        let (nl, _) = masks16(b);
+        if nl != 0 {
+            let end = p + nl.trailing_zeros() as usize;
+            return (end == pos || text[end - 1] != b'\r').then_some(end);
+        }
+        p += 16;
+    }
+    None
 }
 
 const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;

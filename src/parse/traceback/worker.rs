@@ -16,7 +16,8 @@ use super::header::{self, Header};
 use super::known::{KnownFrames, ROOT};
 use super::lines::{
     Cursor, Line, core_ok, elision, ends_block, excerpt, fast_created_by, fast_pair, file_core,
-    has_byte, hash, indented, is_diagnostic, is_preamble, mix, split_call, split_core, trim_start,
+    has_byte, hash, indented, is_diagnostic, is_preamble, mix, plain_line_end, split_call,
+    split_core, trim_start,
 };
 use crate::model::{Frame, GFlags, Labels, NONE, Stack, Warning};
 
@@ -218,7 +219,24 @@ impl Worker {
         }
         let mut cur = Cursor::new(text);
         let mut in_preamble = false;
-        while let Some(l) = cur.peek() {
+        loop {
+            // The common case, a header line ended by `\n`, read without the cursor.
+            if let Some(end) = plain_line_end(text, cur.pos()) {
+                if let Some(h) = header::parse(&text[cur.pos()..end]) {
+                    let l = Line {
+                        no: cur.lines() + 1,
+                        text: &text[cur.pos()..end],
+                        partial: false,
+                    };
+                    cur.skip_to(end + 1, 1);
+                    in_preamble = false;
+                    self.block(text, &mut cur, l, h, &mut out, keep_args, last);
+                    continue;
+                }
+            }
+            let Some(l) = cur.peek() else {
+                break;
+            };
             let t = l.text;
             if let Some(h) = header::parse(t) {
                 cur.advance();
@@ -632,8 +650,19 @@ impl Worker {
         }
         let key = mix(key, elided.map_or(u64::MAX, u64::from));
         let n = walked + self.frames.len() as u32;
-        let stack = match self.stacks.get(&key) {
-            Some(&(id, len)) if len == n => id,
+        // A stack of trie frames only is looked up once per node.
+        let plain = node != ROOT && self.frames.is_empty() && elided.is_none();
+        let cached = if plain {
+            self.known.node(node).stack
+        } else {
+            ROOT
+        };
+        let found = match cached {
+            ROOT => self.stacks.get(&key).copied(),
+            id => Some((id, n)),
+        };
+        let stack = match found {
+            Some((id, len)) if len == n => id,
             _ => {
                 let strings = &mut self.strings;
                 let mut frames = Vec::with_capacity(n as usize);
@@ -653,6 +682,9 @@ impl Worker {
                 id
             }
         };
+        if plain && cached == ROOT {
+            self.known.set_stack(node, stack);
+        }
         let state = match self.states.get(h.status) {
             Some(&id) => id,
             // Crafted input with tens of thousands of distinct statuses: the rest share
