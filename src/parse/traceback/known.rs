@@ -23,9 +23,10 @@ use super::lines::{line_end_and_paren, mix, same_bytes};
 
 /// No node; as a parent, the root.
 pub(super) const ROOT: u32 = u32::MAX;
-/// Nodes a worker keeps. The trie grows with distinct stack shapes, not goroutines; this
-/// caps crafted input with endless distinct frames (past it, frames are read normally).
-const MAX_NODES: usize = 1 << 16;
+/// Template bytes a worker keeps. The trie grows with distinct stack shapes, not
+/// goroutines; this caps crafted input with endless distinct frames (past it, new frames
+/// are read normally), while a real dump needs a few hundred KiB at most.
+const MAX_BYTES: usize = 8 << 20;
 /// Longest line kept as a template: longer ones are unusual and read normally.
 const MAX_TEMPLATE: usize = 512;
 /// Block ends kept per node: goroutines with the same stack are usually started from one
@@ -129,6 +130,8 @@ pub(super) struct KnownFrames {
     nodes: Vec<Node>,
     /// First child of the root.
     roots: u32,
+    /// Bytes held by the templates.
+    bytes: usize,
 }
 
 impl KnownFrames {
@@ -136,6 +139,7 @@ impl KnownFrames {
         KnownFrames {
             nodes: Vec::new(),
             roots: ROOT,
+            bytes: 0,
         }
     }
 
@@ -178,11 +182,14 @@ impl KnownFrames {
         let Some(n) = self.nodes.get_mut(node as usize) else {
             return;
         };
-        if head.len() > MAX_TEMPLATE || rest.len() > MAX_TEMPLATE {
+        let size = head.len() + rest.len();
+        if head.len() > MAX_TEMPLATE || rest.len() > MAX_TEMPLATE || self.bytes + size > MAX_BYTES {
             return;
         }
+        self.bytes += size;
         if n.tails.len() >= MAX_TAILS {
-            n.tails.remove(0);
+            let old = n.tails.remove(0);
+            self.bytes -= old.head.len() + old.rest.len();
         }
         n.tails.push(Tail {
             head: head.into(),
@@ -237,7 +244,8 @@ impl KnownFrames {
             c = n.next_sibling;
         }
         // Names shorter than the compared head (`f(`) are rare: read normally.
-        if self.nodes.len() >= MAX_NODES
+        let size = call.len() + file.len() + std::mem::size_of::<Node>();
+        if self.bytes + size > MAX_BYTES
             || call.len() < 8
             || call.len() > MAX_TEMPLATE
             || file.len() > MAX_TEMPLATE
@@ -248,6 +256,7 @@ impl KnownFrames {
             ROOT => (super::worker::STACK_SEED, 0),
             p => (self.nodes[p as usize].key, self.nodes[p as usize].depth),
         };
+        self.bytes += size;
         let id = self.nodes.len() as u32;
         self.nodes.push(Node {
             head: call
@@ -363,5 +372,26 @@ mod tests {
         let lines = |s: &Snapshot| s.warnings.iter().map(|w| w.line).collect::<Vec<_>>();
         assert_eq!(lines(&whole), lines(&fresh));
         assert!(!whole.warnings.is_empty());
+    }
+
+    #[test]
+    fn r_distinct_frames_past_the_template_budget_still_read() {
+        // Hand-written: goroutines whose frames are all different and long, so the
+        // templates outgrow their budget; the frames after that must read the same.
+        let n = 16_000;
+        let mut text = String::new();
+        for i in 0..n {
+            let name = format!("main.f{i:05}{}", "x".repeat(300));
+            text.push_str(&format!(
+                "goroutine {i} [select]:\n{name}(0x1)\n\t/src/{name}.go:{i} +0x1\n\n"
+            ));
+        }
+        let snap = parse(&text);
+        assert_eq!(snap.stacks.len(), n);
+        for (i, g) in snap.goroutines.iter().enumerate() {
+            let f = &snap.stack(g).frames[0];
+            assert!(f.function.starts_with(&format!("main.f{i:05}")));
+            assert_eq!(f.line, i as u32);
+        }
     }
 }
