@@ -65,6 +65,9 @@ pub fn group(snap: &Snapshot, level: GroupLevel) -> Vec<Group> {
     let mut groups: Vec<Acc> = Vec::new();
     let mut labels: AHashMap<(u32, LabelsId), u64> = AHashMap::new();
     let mut creators: AHashMap<(u32, CreatorId), u64> = AHashMap::new();
+    // The group each stack key last went to: a dump of a million goroutines has a handful
+    // of groups per stack, so this spares most lookups in `index`.
+    let mut last: Vec<Option<(StateId, u32, u32)>> = vec![None; stack_key.len()];
 
     for g in &snap.goroutines {
         let skey = stack_key.get(g.stack as usize).copied().unwrap_or(g.stack);
@@ -72,10 +75,19 @@ pub fn group(snap: &Snapshot, level: GroupLevel) -> Vec<Group> {
             GroupLevel::Lines => 0,
             _ => args_key(g.args),
         };
-        let gi = *index.entry((skey, g.state, akey)).or_insert_with(|| {
-            groups.push(Acc::new(g.stack, Some(g.state)));
-            (groups.len() - 1) as u32
-        });
+        let gi = match last.get(skey as usize) {
+            Some(&Some((state, a, gi))) if state == g.state && a == akey => gi,
+            _ => {
+                let gi = *index.entry((skey, g.state, akey)).or_insert_with(|| {
+                    groups.push(Acc::new(g.stack, Some(g.state)));
+                    (groups.len() - 1) as u32
+                });
+                if let Some(l) = last.get_mut(skey as usize) {
+                    *l = Some((g.state, akey, gi));
+                }
+                gi
+            }
+        };
         let acc = &mut groups[gi as usize];
         acc.count += 1;
         match g.wait_minutes {
@@ -90,11 +102,21 @@ pub fn group(snap: &Snapshot, level: GroupLevel) -> Vec<Group> {
         }
         acc.locked += u64::from(g.flags.has(GFlags::LOCKED));
         acc.leaked += u64::from(g.flags.has(GFlags::LEAKED));
+        // The first label set and creator of a group are counted in place; only the
+        // others need the maps.
         if g.labels != 0 {
-            *labels.entry((gi, g.labels)).or_default() += 1;
+            match &mut acc.labels {
+                (0, _) => acc.labels = (g.labels, 1),
+                (id, n) if *id == g.labels => *n += 1,
+                _ => *labels.entry((gi, g.labels)).or_default() += 1,
+            }
         }
         if g.creator != NONE {
-            *creators.entry((gi, g.creator)).or_default() += 1;
+            match &mut acc.creator {
+                (NONE, _) => acc.creator = (g.creator, 1),
+                (id, n) if *id == g.creator => *n += 1,
+                _ => *creators.entry((gi, g.creator)).or_default() += 1,
+            }
         }
     }
 
@@ -113,11 +135,24 @@ pub fn group(snap: &Snapshot, level: GroupLevel) -> Vec<Group> {
         }
     }
 
-    let mut label_lists: Vec<Vec<(LabelsId, u64)>> = vec![Vec::new(); groups.len()];
+    let mut label_lists: Vec<Vec<(LabelsId, u64)>> = groups
+        .iter()
+        .map(|acc| match acc.labels {
+            (0, _) => Vec::new(),
+            first => vec![first],
+        })
+        .collect();
     for ((gi, id), n) in labels {
-        label_lists[gi as usize].push((id, n));
+        let list = &mut label_lists[gi as usize];
+        match list.iter_mut().find(|(first, _)| *first == id) {
+            Some((_, count)) => *count += n,
+            None => list.push((id, n)),
+        }
     }
-    let mut best_creator: Vec<Option<(CreatorId, u64)>> = vec![None; groups.len()];
+    let mut best_creator: Vec<Option<(CreatorId, u64)>> = groups
+        .iter()
+        .map(|acc| (acc.creator.0 != NONE).then_some(acc.creator))
+        .collect();
     for ((gi, id), n) in creators {
         let best = &mut best_creator[gi as usize];
         // Ties go to the lower id, so the result does not depend on hash order.
@@ -172,6 +207,10 @@ struct Acc {
     ids: Vec<u64>,
     locked: u64,
     leaked: u64,
+    /// The first label set seen and how many members carry it (0 when none yet).
+    labels: (LabelsId, u64),
+    /// The first creator seen and how many members name it ([`NONE`] when none yet).
+    creator: (CreatorId, u64),
 }
 
 impl Acc {
@@ -185,6 +224,8 @@ impl Acc {
             ids: Vec::new(),
             locked: 0,
             leaked: 0,
+            labels: (0, 0),
+            creator: (NONE, 0),
         }
     }
 }

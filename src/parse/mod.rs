@@ -9,6 +9,8 @@
 //! [`PARSERS`].
 
 pub mod debug1;
+#[cfg(unix)]
+mod mapped;
 pub mod proto;
 pub mod sockets;
 pub mod traceback;
@@ -171,7 +173,25 @@ pub fn parse_path(path: &str, opts: &Options) -> Result<Snapshot, ParseError> {
         source_name: path.to_string(),
         error,
     })?;
+    #[cfg(unix)]
+    if let Some(map) = mapped::Mapped::new(&file) {
+        let data = map.bytes();
+        let head = &data[..data.len().min(HEAD_LEN)];
+        if !head.starts_with(&[0x1f, 0x8b]) && goes_to_traceback(head) {
+            return traceback::parse_bytes(data, path, opts, &map);
+        }
+    }
     parse_reader(Box::new(file), path, opts)
+}
+
+/// True when [`parse_reader`] would hand an input with this head (gzip already unwrapped)
+/// to the traceback parser.
+#[cfg(unix)]
+fn goes_to_traceback(head: &[u8]) -> bool {
+    match PARSERS.iter().find(|p| (p.sniff)(head) == Some(true)) {
+        Some(p) => p.format == Format::Traceback,
+        None => describe_non_evidence(head).is_none(),
+    }
 }
 
 /// Reads every input: files, `-`, and directories. A directory is read recursively, its

@@ -2,13 +2,15 @@
 //! SIGQUIT dumps, `go test` timeouts and goroutineleak debug=2 (spec §1).
 //!
 //! The input is streamed: it is read with `read()` into large chunks that are cut just before
-//! a goroutine header, so no block straddles two chunks. Worker threads parse chunks into
+//! a goroutine header, so no block straddles two chunks. A large file arrives already mapped
+//! into memory ([`parse_bytes`]); then the chunks are cut from it in place. Worker threads parse chunks into
 //! compact records with worker-local ids ([`worker`]); this thread merges them in dump order
 //! into one [`SnapshotBuilder`], so goroutine order, warning line numbers and which argument
 //! lists are kept do not depend on thread timing. Memory stays bounded by a few chunks plus
 //! the snapshot itself.
 
 mod header;
+mod known;
 mod lines;
 mod merge;
 mod worker;
@@ -18,6 +20,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use memchr::memmem;
@@ -169,6 +172,172 @@ fn parse_chunked(
     merger.finish()
 }
 
+/// Where the bytes of an input held in memory come from: told which ranges the parse is
+/// done with, a mapped file can release their pages.
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) trait Pages: Sync {
+    /// `start..end` has been read.
+    fn done(&self, start: usize, end: usize);
+}
+
+/// Reads a traceback dump held in memory (a mapped file), telling `pages` which ranges
+/// are read.
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) fn parse_bytes(
+    data: &[u8],
+    source: &str,
+    opts: &Options,
+    pages: &dyn Pages,
+) -> Result<Snapshot, ParseError> {
+    parse_bytes_chunked(data, source, opts, CHUNK, pages)
+}
+
+fn parse_bytes_chunked(
+    data: &[u8],
+    source: &str,
+    opts: &Options,
+    chunk: usize,
+    pages: &dyn Pages,
+) -> Result<Snapshot, ParseError> {
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let closed = AtomicBool::new(false);
+    let mut merger = Merger::new(source, opts.args_budget, &closed);
+    let cuts = Cuts::new(data, chunk);
+    if threads <= 1 || data.len() <= chunk {
+        let mut w = Worker::new(0);
+        for c in cuts {
+            let keep = !closed.load(Ordering::Relaxed);
+            merger.merge(w.run(&data[c.start..c.end], c.index, c.last, keep));
+            pages.done(c.start, c.end);
+        }
+        return merger.finish();
+    }
+    let cuts = Mutex::new(cuts);
+    std::thread::scope(|s| {
+        // As in `parse_chunked`, chunks in flight are capped: a worker takes a slot before
+        // it takes a chunk, and the merge gives the slot back.
+        let (slot_tx, slot_rx) = crossbeam_channel::bounded::<()>(threads + 2);
+        for _ in 0..threads + 2 {
+            let _ = slot_tx.send(());
+        }
+        let (res_tx, res_rx) = crossbeam_channel::unbounded();
+        for id in 0..threads {
+            let (slot_rx, res_tx, cuts, closed) = (slot_rx.clone(), res_tx.clone(), &cuts, &closed);
+            s.spawn(move || {
+                let mut w = Worker::new(id);
+                while slot_rx.recv().is_ok() {
+                    let next = match cuts.lock() {
+                        Ok(mut cuts) => cuts.next(),
+                        Err(_) => None,
+                    };
+                    let Some(c) = next else {
+                        return;
+                    };
+                    let keep = !closed.load(Ordering::Relaxed);
+                    let out = w.run(&data[c.start..c.end], c.index, c.last, keep);
+                    pages.done(c.start, c.end);
+                    if res_tx.send(out).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+        let mut pending = BTreeMap::new();
+        let mut next = 0;
+        for out in res_rx {
+            pending.insert(out.index, out);
+            while let Some(out) = pending.remove(&next) {
+                merger.merge(out);
+                next += 1;
+                let _ = slot_tx.try_send(());
+            }
+        }
+    });
+    merger.finish()
+}
+
+/// One chunk of an input held in memory: `start..end`.
+struct Cut {
+    index: usize,
+    start: usize,
+    end: usize,
+    last: bool,
+}
+
+/// Cuts an input held in memory into chunks that start at a goroutine header, with the
+/// same rules as [`Chunker`].
+struct Cuts<'a> {
+    data: &'a [u8],
+    pos: usize,
+    index: usize,
+    chunk: usize,
+    finder: memmem::FinderRev<'static>,
+}
+
+impl<'a> Cuts<'a> {
+    fn new(data: &'a [u8], chunk: usize) -> Cuts<'a> {
+        Cuts {
+            data,
+            pos: 0,
+            index: 0,
+            chunk: chunk.max(1),
+            finder: memmem::FinderRev::new(b"\ngoroutine "),
+        }
+    }
+}
+
+impl Iterator for Cuts<'_> {
+    type Item = Cut;
+
+    fn next(&mut self) -> Option<Cut> {
+        let (data, start) = (self.data, self.pos);
+        if start >= data.len() {
+            return None;
+        }
+        let mut size = self.chunk;
+        let (end, last) = loop {
+            if size >= data.len() - start {
+                break (data.len(), true);
+            }
+            let window = &data[start..start + size];
+            if let Some(split) = split_at_header(&self.finder, window) {
+                break (start + split, false);
+            }
+            if size < MAX_CHUNK {
+                // One block larger than a chunk: grow to keep it whole.
+                size = (size * 2).min(MAX_CHUNK);
+                continue;
+            }
+            let split = memchr::memrchr(b'\n', window).map_or(size, |i| i + 1);
+            break (start + split, false);
+        };
+        self.pos = end;
+        self.index += 1;
+        Some(Cut {
+            index: self.index - 1,
+            start,
+            end,
+            last,
+        })
+    }
+}
+
+/// The start of the last goroutine header in `b` (after position 0).
+fn split_at_header(finder: &memmem::FinderRev<'_>, b: &[u8]) -> Option<usize> {
+    let mut end = b.len();
+    while let Some(i) = finder.rfind(&b[..end]) {
+        if b.get(i + 11).is_some_and(u8::is_ascii_digit) {
+            return Some(i + 1);
+        }
+        end = i;
+    }
+    None
+}
+
 /// One chunk handed to a worker: `buf[..len]`.
 struct Job {
     index: usize,
@@ -244,14 +413,7 @@ impl Chunker {
 
     /// The start of the last goroutine header in `b` (after position 0).
     fn split(&self, b: &[u8]) -> Option<usize> {
-        let mut end = b.len();
-        while let Some(i) = self.finder.rfind(&b[..end]) {
-            if b.get(i + 11).is_some_and(u8::is_ascii_digit) {
-                return Some(i + 1);
-            }
-            end = i;
-        }
-        None
+        split_at_header(&self.finder, b)
     }
 
     fn job(&mut self, buf: Vec<u8>, len: usize, last: bool) -> Job {

@@ -175,6 +175,40 @@ fn r_chunk_splitting_and_threads_do_not_change_the_result() {
 }
 
 #[test]
+fn r_input_in_memory_reads_like_streamed_input() {
+    // The same dump read from memory in small chunks on several threads: the snapshot must
+    // be the one read as a stream, and every byte range must be handed back exactly once.
+    struct Ranges(std::sync::Mutex<Vec<(usize, usize)>>);
+    impl Pages for Ranges {
+        fn done(&self, start: usize, end: usize) {
+            self.0.lock().unwrap().push((start, end));
+        }
+    }
+    let mut dump = String::from("noise first\n");
+    for i in 0..200 {
+        dump.push_str(&format!(
+            "goroutine {i} [select]:\nmain.f{}(0x{i:x})\n\t/src/a.go:{} +0x1\n\n",
+            i % 3,
+            i % 7
+        ));
+    }
+    dump.push_str("goroutine 1000 [select]:\nmain.cut(");
+    let streamed = parse_str(&dump);
+    for threads in [1, 3] {
+        let ranges = Ranges(std::sync::Mutex::new(Vec::new()));
+        let mem =
+            parse_bytes_chunked(dump.as_bytes(), "t.txt", &opts(threads), 300, &ranges).unwrap();
+        assert_eq!(format!("{mem:?}"), format!("{streamed:?}"));
+        let mut r = ranges.0.into_inner().unwrap();
+        r.sort();
+        assert!(r.len() > 10);
+        assert_eq!(r.first().map(|r| r.0), Some(0));
+        assert_eq!(r.last().map(|r| r.1), Some(dump.len()));
+        assert!(r.windows(2).all(|w| w[0].1 == w[1].0));
+    }
+}
+
+#[test]
 fn r_block_larger_than_a_chunk_stays_whole() {
     let mut dump = String::from("goroutine 5 [select]:\n");
     for i in 0..200 {

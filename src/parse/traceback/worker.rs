@@ -1,9 +1,10 @@
 //! The per-chunk worker: turns one chunk of dump text (which starts at a line boundary and,
 //! except for the first, at a goroutine header) into compact goroutine records.
 //!
-//! Speed comes from not building strings for what was seen before: a goroutine's frames are
-//! recorded as byte spans, the stack's identity (function names, files, lines, elision) is
-//! hashed from those spans, and `Frame`s are built only for a stack this worker has not met.
+//! Speed comes from not building strings for what was seen before: frames met before are
+//! matched whole against their exact text ([`super::known`]), other frames are recorded as
+//! byte spans, the stack's identity (function names, files, lines, elision) is hashed from
+//! those, and `Frame`s are built only for a stack this worker has not met.
 //! Argument lists are copied into one byte arena per chunk; the merge decides which to keep.
 
 use std::sync::Arc;
@@ -12,9 +13,11 @@ use ahash::AHashMap;
 use memchr::memmem;
 
 use super::header::{self, Header};
+use super::known::{KnownFrames, ROOT};
 use super::lines::{
     Cursor, Line, core_ok, elision, ends_block, excerpt, fast_created_by, fast_pair, file_core,
-    has_byte, hash, indented, is_diagnostic, is_preamble, mix, split_call, split_core, trim_start,
+    has_byte, hash, indented, is_diagnostic, is_preamble, mix, plain_line_end, split_call,
+    split_core, trim_start,
 };
 use crate::model::{Frame, GFlags, Labels, NONE, Stack, Warning};
 
@@ -23,7 +26,7 @@ const MAX_CHUNK_WARNINGS: usize = 100;
 /// `LocalG::args_first` when the argument text was hashed but not copied.
 pub(super) const ARGS_NOT_COPIED: u32 = u32::MAX;
 const FRAME_SEED: u64 = 0x243f_6a88_85a3_08d3;
-const STACK_SEED: u64 = 0x1319_8a2e_0370_7344;
+pub(super) const STACK_SEED: u64 = 0x1319_8a2e_0370_7344;
 const ARGS_SEED: u64 = 0xa409_3822_299f_31d0;
 /// Distinct statuses one worker keeps (state ids are 16-bit in the model).
 const MAX_STATES: usize = 8192;
@@ -68,6 +71,11 @@ struct FrameSpan {
     args: Span,
     /// Hash of the frame's identity: function, `path:LINE`, inlined.
     hash: u64,
+    /// The file line printed a ` +0x…` offset.
+    offset: bool,
+    /// For a frame read in the common two-line shape: where its file line ends (after the
+    /// `\n`), so that it can be learnt as a template; 0 otherwise.
+    next: u32,
 }
 
 /// A `created by` line and the `path:LINE` of its file line.
@@ -172,7 +180,12 @@ pub(super) struct Worker {
     labels: AHashMap<Vec<u8>, u32>,
     creators: AHashMap<u64, u32>,
     strings: AHashMap<Box<[u8]>, Arc<str>>,
+    /// The frames of the goroutine being read that the trie did not match.
     frames: Vec<FrameSpan>,
+    /// Frame sequences read before.
+    known: KnownFrames,
+    /// The argument text of the frames the trie matched (when argument lists are kept).
+    walked_args: Vec<Span>,
 }
 
 impl Worker {
@@ -186,6 +199,8 @@ impl Worker {
             creators: AHashMap::new(),
             strings: AHashMap::new(),
             frames: Vec::with_capacity(128),
+            known: KnownFrames::new(),
+            walked_args: Vec::with_capacity(128),
         }
     }
 
@@ -204,7 +219,24 @@ impl Worker {
         }
         let mut cur = Cursor::new(text);
         let mut in_preamble = false;
-        while let Some(l) = cur.peek() {
+        loop {
+            // The common case, a header line ended by `\n`, read without the cursor.
+            if let Some(end) = plain_line_end(text, cur.pos()) {
+                if let Some(h) = header::parse(&text[cur.pos()..end]) {
+                    let l = Line {
+                        no: cur.lines() + 1,
+                        text: &text[cur.pos()..end],
+                        partial: false,
+                    };
+                    cur.skip_to(end + 1, 1);
+                    in_preamble = false;
+                    self.block(text, &mut cur, l, h, &mut out, keep_args, last);
+                    continue;
+                }
+            }
+            let Some(l) = cur.peek() else {
+                break;
+            };
             let t = l.text;
             if let Some(h) = header::parse(t) {
                 cur.advance();
@@ -280,6 +312,32 @@ impl Worker {
         let mut flags = h.flags;
         let mut pending = Pending::None;
         let mut truncated = false;
+        // Frames read before, matched as whole templates; the rest is read below.
+        self.walked_args.clear();
+        let mut node = ROOT;
+        let mut pos = cur.pos();
+        while let Some((next_node, args_start, args_end, next)) = self.known.step(text, pos, node) {
+            if keep_args {
+                self.walked_args.push(Span::at((args_start, args_end)));
+            }
+            node = next_node;
+            pos = next;
+        }
+        if node != ROOT {
+            let lines = 2 * u64::from(self.known.node(node).depth);
+            // The block ends as the last one with these frames did: nothing else to read.
+            if let Some((creator, parent, end)) = self.known.tail(text, pos, node) {
+                cur.skip_to(end, lines + 3);
+                let (flags, none) = (h.flags, Vec::new());
+                self.finish(
+                    text, node, h, flags, parent, None, creator, none, out, keep_args,
+                );
+                return;
+            }
+            cur.skip_to(pos, lines);
+        }
+        let walked_to = pos;
+        let mut created = None;
         loop {
             if matches!(pending, Pending::None) && ancestors.is_empty() {
                 if let Some(p) = fast_pair(text, cur.pos()) {
@@ -294,11 +352,14 @@ impl Worker {
                         inlined,
                         args,
                         hash: hash(fh ^ inlined as u64, core.get(text)),
+                        offset: p.offset,
+                        next: p.next as u32,
                     });
                     cur.skip_to(p.next, 2);
                     continue;
                 }
                 if let Some(c) = fast_created_by(text, cur.pos()) {
+                    created = Some((cur.pos(), c));
                     parent = c.parent;
                     creator = Some(CreatorSpan {
                         func: Span::at(c.func),
@@ -354,6 +415,8 @@ impl Worker {
                             inlined,
                             args,
                             hash: hash(fh ^ inlined as u64, core),
+                            offset,
+                            next: 0,
                         };
                         match ancestors.last_mut() {
                             Some(a) => a.frames.push(frame),
@@ -476,6 +539,8 @@ impl Worker {
                     inlined: false,
                     args: Span::default(),
                     hash: hash(FRAME_SEED, t),
+                    offset: false,
+                    next: 0,
                 };
                 match ancestors.last_mut() {
                     Some(a) => a.frames.push(frame),
@@ -521,8 +586,33 @@ impl Worker {
         if truncated && out.truncated.is_none() {
             out.truncated = Some(head.no);
         }
+        let learnt = self.learn(text, node);
+        let creator = match creator {
+            None => NONE,
+            Some(c) => self.creator_id(text, &c, out),
+        };
+        // A block of known frames then `created by`, its file line and a blank line, and
+        // nothing else: the next block that ends the same way can skip the reading above.
+        if let (Some(n), Some((at, c))) = (learnt, created) {
+            let frames_end = self.frames.last().map_or(walked_to, |f| f.next as usize);
+            let simple = n != ROOT
+                && at == frames_end
+                && cur.pos() == c.next + 1
+                && text.get(c.next) == Some(&b'\n')
+                && elided.is_none()
+                && ancestors.is_empty()
+                && flags == h.flags
+                && !truncated;
+            // `created by F in goroutine ` ends where the id starts; the line's `\n` comes
+            // just before the TAB of the file line.
+            let (id_start, id_end) = (c.func.1 + b" in goroutine ".len(), c.core.0 - 2);
+            if simple && text[id_start..id_end].iter().all(u8::is_ascii_digit) {
+                let (head, rest) = (&text[at..id_start], &text[id_end..=c.next]);
+                self.known.learn_tail(n, head, rest, creator);
+            }
+        }
         self.finish(
-            text, h, flags, parent, elided, creator, ancestors, out, keep_args,
+            text, node, h, flags, parent, elided, creator, ancestors, out, keep_args,
         );
     }
 
@@ -530,36 +620,61 @@ impl Worker {
     fn finish(
         &mut self,
         text: &[u8],
+        node: u32,
         h: Header<'_>,
         flags: u8,
         parent: Option<u64>,
         elided: Option<u32>,
-        creator: Option<CreatorSpan>,
+        creator: u32,
         ancestors: Vec<AncestorScratch>,
         out: &mut ChunkOut,
         keep_args: bool,
     ) {
-        // Stack identity and argument text, hashed from the spans in one pass.
-        let mut key = STACK_SEED;
-        let mut args_hash = ARGS_SEED;
+        // Stack identity: the matched frames' hash is kept in their last node.
+        let (mut key, walked) = match node {
+            ROOT => (STACK_SEED, 0),
+            n => (self.known.node(n).key, self.known.node(n).depth),
+        };
         for f in &self.frames {
             key = mix(key, f.hash);
         }
+        let mut args_hash = ARGS_SEED;
         if keep_args {
-            for f in &self.frames {
-                args_hash = hash(args_hash, f.args.get(text));
+            for a in self
+                .walked_args
+                .iter()
+                .chain(self.frames.iter().map(|f| &f.args))
+            {
+                args_hash = hash(args_hash, a.get(text));
             }
         }
         let key = mix(key, elided.map_or(u64::MAX, u64::from));
-        let n = self.frames.len() as u32;
-        let stack = match self.stacks.get(&key) {
-            Some(&(id, len)) if len == n => id,
+        let n = walked + self.frames.len() as u32;
+        // A stack of trie frames only is looked up once per node.
+        let plain = node != ROOT && self.frames.is_empty() && elided.is_none();
+        let cached = if plain {
+            self.known.node(node).stack
+        } else {
+            ROOT
+        };
+        let found = match cached {
+            ROOT => self.stacks.get(&key).copied(),
+            id => Some((id, n)),
+        };
+        let stack = match found {
+            Some((id, len)) if len == n => id,
             _ => {
-                let frames = self.frames.clone();
-                let stack = Stack {
-                    frames: frames.iter().map(|f| self.frame(text, f)).collect(),
-                    elided,
-                };
+                let strings = &mut self.strings;
+                let mut frames = Vec::with_capacity(n as usize);
+                for id in self.known.path(node) {
+                    let k = self.known.node(id);
+                    frames.push(make_frame(strings, k.func(), k.core(), k.inlined));
+                }
+                for f in &self.frames {
+                    let (func, core) = (f.func.get(text), f.core.get(text));
+                    frames.push(make_frame(strings, func, core, f.inlined));
+                }
+                let stack = Stack { frames, elided };
                 let id = self.n_stacks;
                 self.n_stacks += 1;
                 self.stacks.insert(key, (id, n));
@@ -567,6 +682,9 @@ impl Worker {
                 id
             }
         };
+        if plain && cached == ROOT {
+            self.known.set_stack(node, stack);
+        }
         let state = match self.states.get(h.status) {
             Some(&id) => id,
             // Crafted input with tens of thousands of distinct statuses: the rest share
@@ -592,22 +710,6 @@ impl Worker {
                 }
             },
         };
-        let creator = match creator {
-            None => NONE,
-            Some(c) => {
-                let key = self.creator_key(text, &c);
-                match self.creators.get(&key) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.creators.len() as u32;
-                        self.creators.insert(key, id);
-                        let frame = self.creator_frame(text, &c);
-                        out.new_creators.push(frame);
-                        id
-                    }
-                }
-            }
-        };
         let ancestors = if ancestors.is_empty() {
             NONE
         } else {
@@ -627,8 +729,12 @@ impl Worker {
         };
         let args_first = if keep_args && n > 0 {
             let first = out.args_pieces.len() as u32;
-            for f in &self.frames {
-                let a = f.args.get(text);
+            for a in self
+                .walked_args
+                .iter()
+                .chain(self.frames.iter().map(|f| &f.args))
+            {
+                let a = a.get(text);
                 out.args_pieces
                     .push((out.args_bytes.len() as u32, a.len() as u32));
                 out.args_bytes.extend_from_slice(a);
@@ -653,6 +759,41 @@ impl Worker {
         });
     }
 
+    /// The worker's id for a creator frame, interning it when new.
+    fn creator_id(&mut self, text: &[u8], c: &CreatorSpan, out: &mut ChunkOut) -> u32 {
+        let key = self.creator_key(text, c);
+        if let Some(&id) = self.creators.get(&key) {
+            return id;
+        }
+        let id = self.creators.len() as u32;
+        self.creators.insert(key, id);
+        let frame = self.creator_frame(text, c);
+        out.new_creators.push(frame);
+        id
+    }
+
+    /// Adds the frames read in the common shape after the ones the trie matched (up to the
+    /// first one read otherwise) to the trie below `node`. Returns the node of the last
+    /// frame when every frame is in the trie.
+    fn learn(&mut self, text: &[u8], mut node: u32) -> Option<u32> {
+        for f in &self.frames {
+            if f.next == 0 {
+                return None;
+            }
+            let call = &text[f.func.start as usize..f.args.start as usize];
+            let file = &text[f.core.start as usize - 1..f.next as usize];
+            let core_len = f.core.len as usize;
+            match self
+                .known
+                .learn(node, call, file, core_len, f.offset, f.inlined, f.hash)
+            {
+                Some(n) => node = n,
+                None => return None,
+            }
+        }
+        Some(node)
+    }
+
     fn creator_key(&self, text: &[u8], c: &CreatorSpan) -> u64 {
         hash(hash(FRAME_SEED, c.func.get(text)), c.core.get(text))
     }
@@ -668,21 +809,39 @@ impl Worker {
     }
 
     fn frame(&mut self, text: &[u8], f: &FrameSpan) -> Frame {
-        let (file, line) = split_core(f.core.get(text));
-        Frame {
-            function: self.string(f.func.get(text)),
-            file: self.string(file),
-            line,
-            inlined: f.inlined,
-        }
+        make_frame(
+            &mut self.strings,
+            f.func.get(text),
+            f.core.get(text),
+            f.inlined,
+        )
     }
 
     fn string(&mut self, s: &[u8]) -> Arc<str> {
-        if let Some(a) = self.strings.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(String::from_utf8_lossy(s).as_ref());
-        self.strings.insert(s.into(), a.clone());
-        a
+        intern(&mut self.strings, s)
     }
+}
+
+fn make_frame(
+    strings: &mut AHashMap<Box<[u8]>, Arc<str>>,
+    func: &[u8],
+    core: &[u8],
+    inlined: bool,
+) -> Frame {
+    let (file, line) = split_core(core);
+    Frame {
+        function: intern(strings, func),
+        file: intern(strings, file),
+        line,
+        inlined,
+    }
+}
+
+fn intern(strings: &mut AHashMap<Box<[u8]>, Arc<str>>, s: &[u8]) -> Arc<str> {
+    if let Some(a) = strings.get(s) {
+        return a.clone();
+    }
+    let a: Arc<str> = Arc::from(String::from_utf8_lossy(s).as_ref());
+    strings.insert(s.into(), a.clone());
+    a
 }
