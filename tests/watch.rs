@@ -928,17 +928,25 @@ fn a_watcher_killed_mid_capture_restarts_on_the_same_store_without_losing_histor
     );
 }
 
-/// GETs `url` with a plain socket.
-fn get(addr: &str, path: &str) -> String {
+/// GETs `path` from `addr` with a plain socket, naming `host` in the Host header; fails
+/// after 5 s without a whole reply.
+fn get_as(addr: &str, host: &str, path: &str) -> String {
     let mut c = TcpStream::connect(addr).expect("connect");
-    write!(c, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").expect("write");
+    c.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(c, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("write");
     let mut s = String::new();
-    c.read_to_string(&mut s).expect("read");
+    c.read_to_string(&mut s).expect("a whole reply within 5 s");
     s
 }
 
+/// GETs `path` from `addr` as a scraper configured with that address does.
+fn get(addr: &str, path: &str) -> String {
+    get_as(addr, addr, path)
+}
+
 #[test]
-fn metrics_are_served_while_watching_and_sigterm_stops_cleanly() {
+fn metrics_are_served_while_watching_beside_stalled_scrapers_and_sigterm_stops_cleanly() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let store = tmp.path().join("store");
     let store_s = store.to_str().expect("utf-8");
@@ -964,8 +972,24 @@ fn metrics_are_served_while_watching_and_sigterm_stops_cleanly() {
     wait_line(&lines, Duration::from_secs(20), |v| {
         v["event"] == "incident-diagnosed"
     });
+    // Scrapers that stall mid-request, more of them than the server has workers, hold up
+    // no other scraper.
+    let stalled: Vec<TcpStream> = (0..6)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).expect("connect");
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: ")
+                .expect("write");
+            s
+        })
+        .collect();
+    let asked = Instant::now();
     let text = get(&addr, "/metrics");
-    assert!(text.starts_with("HTTP/1.0 200"), "{text}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "/metrics took {:?} beside stalled scrapers",
+        asked.elapsed()
+    );
+    assert!(text.starts_with("HTTP/1.1 200 "), "{text}");
     assert!(text.contains("text/plain; version=0.0.4"), "{text}");
     // The label value is escaped; the down target is down.
     for want in [
@@ -982,7 +1006,13 @@ fn metrics_are_served_while_watching_and_sigterm_stops_cleanly() {
     ] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
-    assert!(get(&addr, "/other").starts_with("HTTP/1.0 404"));
+    assert!(get(&addr, "/other").starts_with("HTTP/1.1 404 "));
+    // Bound to loopback, a request naming another host (a page served from elsewhere,
+    // through a name that resolves here) is refused.
+    let port = addr.rsplit_once(':').map(|(_, p)| p).expect("port");
+    let foreign = get_as(&addr, &format!("evil.example:{port}"), "/metrics");
+    assert!(foreign.starts_with("HTTP/1.1 403 "), "{foreign}");
+    assert!(get_as(&addr, &format!("localhost:{port}"), "/metrics").starts_with("HTTP/1.1 200 "));
 
     // SIGTERM: finish what is in progress and exit 0.
     let _ = Command::new("kill")
@@ -1001,4 +1031,6 @@ fn metrics_are_served_while_watching_and_sigterm_stops_cleanly() {
     };
     assert_eq!(status.code(), Some(0));
     wait_line(&lines, Duration::from_secs(2), |v| v["event"] == "stopped");
+    // Still open: the stalled scrapers did not keep the watcher from stopping.
+    drop(stalled);
 }

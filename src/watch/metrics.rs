@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+
+use crate::web::http::{self, Reply, Request, host_allowed};
 
 /// One target's numbers.
 #[derive(Debug, Clone, Default)]
@@ -191,50 +191,89 @@ pub fn render(targets: &BTreeMap<String, TargetMetrics>) -> String {
     out
 }
 
-/// Serves `/metrics` on `addr` until `stop` is set; returns the bound address.
-pub fn serve(
-    addr: &str,
-    shared: Shared,
-    stop: Arc<AtomicBool>,
-) -> Result<(SocketAddr, JoinHandle<()>), String> {
-    let server = tiny_http::Server::http(addr)
-        .map_err(|e| format!("--metrics {addr}: cannot listen: {e}"))?;
-    let bound = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| format!("--metrics {addr}: not a TCP address"))?;
-    let handle = std::thread::Builder::new()
+/// The `/metrics` server, answering on its own threads until dropped.
+pub struct Server {
+    addr: SocketAddr,
+    stop: http::Stop,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// The address bound (with the port chosen when `:0` was asked).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Server {
+    /// Stops listening; waits for the listener's thread when it could be woken. Scrapes
+    /// already accepted finish on their own deadlines.
+    fn drop(&mut self) {
+        if self.stop.stop() {
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// Serves `/metrics` on `addr` until the returned [`Server`] is dropped. Each scraper has its
+/// own connection thread and deadlines, so one that stalls holds up no other.
+pub fn serve(addr: &str, shared: Shared) -> Result<Server, String> {
+    let server = http::Server::bind(
+        addr,
+        http::Options {
+            name: "metrics".into(),
+            workers: 2,
+            ..http::Options::default()
+        },
+    )
+    .map_err(|e| format!("--metrics {addr}: cannot listen: {e}"))?;
+    let bound = server.addr();
+    let stop = server.stopper();
+    let handler = move |req: &Request| reply(&shared, bound, req);
+    let thread = std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                let Ok(Some(req)) = server.recv_timeout(Duration::from_millis(200)) else {
-                    continue;
-                };
-                let path = req.url().split('?').next().unwrap_or("");
-                let resp = if path == "/metrics" {
-                    let body = {
-                        let m = shared.lock().unwrap_or_else(|p| p.into_inner());
-                        render(&m)
-                    };
-                    let ct = tiny_http::Header::from_bytes(
-                        &b"Content-Type"[..],
-                        &b"text/plain; version=0.0.4; charset=utf-8"[..],
-                    )
-                    .ok();
-                    let mut r = tiny_http::Response::from_string(body);
-                    if let Some(h) = ct {
-                        r.add_header(h);
-                    }
-                    r
-                } else {
-                    tiny_http::Response::from_string("hangdoc watch: see /metrics\n")
-                        .with_status_code(404)
-                };
-                let _ = req.respond(resp);
-            }
+            // Fails only when no worker thread can be started: then there is nothing to serve.
+            let _ = server.run(Arc::new(handler));
         })
-        .map_err(|e| e.to_string())?;
-    Ok((bound, handle))
+        .map_err(|e| format!("--metrics {addr}: cannot start its thread: {e}"))?;
+    Ok(Server {
+        addr: bound,
+        stop,
+        thread: Some(thread),
+    })
+}
+
+/// The answer to one request of a server bound to `bound`.
+fn reply(shared: &Shared, bound: SocketAddr, req: &Request) -> Reply {
+    // Bound to loopback, only a request naming this machine is answered: a web page in a
+    // browser here cannot read the metrics through a name it points at 127.0.0.1.
+    if bound.ip().is_loopback() && !req.host.as_deref().is_some_and(|h| host_allowed(h, bound)) {
+        return Reply::text(
+            403,
+            format!(
+                "hangdoc watch answers only requests for {bound} (or localhost on that port)\n"
+            ),
+        );
+    }
+    if req.method != "GET" && req.method != "HEAD" {
+        return Reply::text(405, "hangdoc watch: /metrics is read with GET\n");
+    }
+    if req.path() != "/metrics" {
+        return Reply::text(404, "hangdoc watch: see /metrics\n");
+    }
+    let body = {
+        let m = shared.lock().unwrap_or_else(|p| p.into_inner());
+        render(&m)
+    };
+    Reply {
+        status: 200,
+        content_type: "text/plain; version=0.0.4; charset=utf-8",
+        body: body.into_bytes(),
+        policy: None,
+    }
 }
 
 #[cfg(test)]

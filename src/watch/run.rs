@@ -95,15 +95,15 @@ pub fn run(s: Settings) -> Result<(), String> {
     }
 
     let shared: Shared = Default::default();
-    let mut metrics_thread = None;
+    let mut metrics_server = None;
     if let Some(addr) = &s.metrics {
-        let (bound, h) = metrics::serve(addr, shared.clone(), stop.clone())?;
+        let server = metrics::serve(addr, shared.clone())?;
         log.event(
             Level::Info,
             "metrics-listening",
-            &[("url", format!("http://{bound}/metrics").into())],
+            &[("url", format!("http://{}/metrics", server.addr()).into())],
         );
-        metrics_thread = Some(h);
+        metrics_server = Some(server);
     }
 
     let (tx, rx) = crossbeam_channel::unbounded::<Msg>();
@@ -172,9 +172,7 @@ pub fn run(s: Settings) -> Result<(), String> {
         let _ = t.join();
     }
     stop.store(true, Ordering::Relaxed);
-    if let Some(h) = metrics_thread {
-        let _ = h.join();
-    }
+    drop(metrics_server);
     log.event(Level::Info, "stopped", &[]);
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! `hangdoc serve`: a small read-only web UI over what `hangdoc watch` stored and over the
 //! bundles and dumps named on the command line.
 //!
-//! - [`server`]: the listener, per-connection deadlines, the worker threads, the Host check,
-//!   routing and responses;
+//! - [`server`]: the Host check, routing and the UI's kinds of response, over
+//!   [`http`]: the listener, per-connection deadlines and worker threads (the watcher's
+//!   `/metrics` uses it too);
 //! - [`pages`]: the overview and the target pages; [`reports`]: an incident's or a bundle's
 //!   full report (the `diagnose --format html` page with a navigation bar);
 //! - [`compare`]: two snapshots side by side (pure: snapshots in, a [`compare::Comparison`]
@@ -22,6 +23,7 @@ pub mod chart;
 pub mod compare;
 pub mod compare_page;
 pub mod html;
+pub mod http;
 pub mod pages;
 pub mod reports;
 pub mod server;
