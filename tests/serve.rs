@@ -715,3 +715,49 @@ fn an_incident_is_redrawn_with_the_source_the_watcher_read() {
     let fix = &fix[..fix.find("</div>").unwrap()];
     assert!(fix.contains(&format!("hub.go:{ret}")), "{fix}");
 }
+
+#[test]
+fn without_arguments_serve_reads_the_watchers_default_store_or_says_what_it_needs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hangdoc"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("nothing to serve") && err.contains("--store"),
+        "{err}"
+    );
+
+    // `hangdoc watch` run here wrote ./hangdoc-watch: serve finds it.
+    serve_support::build(&tmp.path().join("hangdoc-watch"), 1_790_000_000_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hangdoc"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(tmp.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: SocketAddr = line
+        .trim()
+        .trim_start_matches("hangdoc serve: listening on http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let server = Server { child, addr };
+    let r = request(
+        server.addr,
+        "GET",
+        "/api/overview",
+        &server.addr.to_string(),
+    );
+    assert_eq!(r.status, 200);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["stores"][0]["dir"], "hangdoc-watch");
+    assert_eq!(v["stores"][0]["targets"].as_array().map(Vec::len), Some(3));
+}

@@ -16,7 +16,9 @@ pub struct ServeArgs {
     /// order (`/bundles/0`, …).
     #[arg(value_name = "BUNDLE")]
     pub bundles: Vec<PathBuf>,
-    /// A `hangdoc watch` history to show (opened read-only); repeatable.
+    /// A `hangdoc watch` history to show (opened read-only); repeatable. Without `--store`
+    /// and bundles, `./hangdoc-watch` (where `hangdoc watch` writes by default) when it
+    /// holds a history.
     #[arg(long = "store", value_name = "DIR")]
     pub stores: Vec<PathBuf>,
     /// Address to listen on: `HOST:PORT`, or `:PORT` for 127.0.0.1 (`:0` picks a free port;
@@ -62,7 +64,18 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<i32> {
             bail!("{}: no such bundle or dump", b.display());
         }
     }
-    for s in &a.stores {
+    let mut stores = a.stores.clone();
+    if stores.is_empty() && a.bundles.is_empty() {
+        let default = PathBuf::from(crate::watch::config::DEFAULT_STORE);
+        if !default.join(crate::watch::store::DB_FILE).is_file() {
+            bail!(
+                "nothing to serve: give bundles or dumps, or --store DIR (the history `hangdoc watch` writes; ./{} holds none)",
+                crate::watch::config::DEFAULT_STORE
+            );
+        }
+        stores.push(default);
+    }
+    for s in &stores {
         // Refuse a wrong path now rather than show an error page forever; a store that
         // exists but cannot be read is shown with its error.
         if !s.is_dir() {
@@ -80,7 +93,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<i32> {
     }
     let server = Server::bind(Config {
         sources: Sources {
-            stores: a.stores.clone(),
+            stores,
             bundles: a.bundles.clone(),
             src: a.src.clone(),
         },
