@@ -491,3 +491,62 @@ fn a_cut_dump_brings_debug1_and_the_protobuf_and_says_so() {
     assert!(dir.join("goroutineleak/debug1.txt").is_file());
     assert!(dir.join("goroutineleak/debug2.txt").is_file());
 }
+
+#[test]
+fn r_socket_table_larger_than_a_pipe_is_read_at_once() {
+    // A busy machine's `ss -tanp` prints more than a pipe holds. A stand-in `ss` (a shell
+    // script first on PATH) prints 2 MB of connections, one of them to the target's port;
+    // the capture must read it at once, not wait for ss to be killed.
+    let srv = Server::start(|path, _| {
+        if path.ends_with("goroutine?debug=2") {
+            Answer::Reply(200, DUMP.as_bytes().to_vec())
+        } else {
+            Answer::Reply(404, b"404 page not found\n".to_vec())
+        }
+    });
+    let url = srv.url("/debug/pprof/");
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port in the server URL");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin dir");
+    let script = format!(
+        "#!/bin/sh\n\
+         echo 'State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process'\n\
+         echo 'ESTAB  0      0      127.0.0.1:40000    127.0.0.1:{port}'\n\
+         i=0; while [ $i -lt 20000 ]; do\n\
+         echo \"TIME-WAIT 0 0 127.0.0.1:$((20000 + i % 20000)) 127.0.0.1:5432 padding-padding-padding-padding\"\n\
+         i=$((i + 1)); done\n"
+    );
+    let ss = bin.join("ss");
+    std::fs::write(&ss, script).expect("write ss");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ss, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (dir, dir_s) = tmp_bundle(&tmp, "b");
+    let started = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_hangdoc"))
+        .args(["capture", "--no-leak", "-o", &dir_s, &url])
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run hangdoc");
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = manifest(&dir);
+    assert!(
+        !m.to_string().contains("unavailable"),
+        "the table came from /proc, not ss: {m}"
+    );
+    let kept = std::fs::read_to_string(dir.join("ss.txt")).expect("ss.txt");
+    assert!(kept.contains(&format!("127.0.0.1:{port}")), "{kept}");
+    assert!(took < Duration::from_secs(15), "capture took {took:?}");
+}

@@ -60,6 +60,7 @@ fn resolve(host: &str, port: u16) -> Vec<IpAddr> {
 }
 
 fn run_ss() -> Result<String, String> {
+    use std::io::Read as _;
     let mut child = Command::new("ss")
         .args(["-tanp"])
         .stdin(std::process::Stdio::null())
@@ -67,13 +68,26 @@ fn run_ss() -> Result<String, String> {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| e.to_string())?;
+    // Drain both pipes while waiting: a busy machine's table is larger than a pipe holds,
+    // and ss blocked on a full pipe would never exit.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     // ss answers in milliseconds; a wedged one must not hold the capture.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    let status = loop {
         match child.try_wait() {
-            Ok(Some(_)) => break,
+            Ok(Some(status)) => break status,
             Ok(None) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20))
+                std::thread::sleep(Duration::from_millis(5))
             }
             _ => {
                 let _ = child.kill();
@@ -81,12 +95,13 @@ fn run_ss() -> Result<String, String> {
                 return Err("ss did not finish within 20 s".into());
             }
         }
+    };
+    let out = stdout.join().unwrap_or_default();
+    if !status.success() {
+        let err = stderr.join().unwrap_or_default();
+        return Err(String::from_utf8_lossy(&err).trim().to_string());
     }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Splits `addr:port` (`127.0.0.1:80`, `[::1]:80`, `*:80`, `[::ffff:1.2.3.4]:80`,
