@@ -631,6 +631,7 @@ fn a_non_loopback_listen_address_is_warned_about() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--listen not an address"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_hangdoc"))
         .args(["serve", "--listen", "0.0.0.0:0"])
+        .arg(scenario("redis-nested-pool"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -64,6 +64,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<i32> {
             bail!("{}: no such bundle or dump", b.display());
         }
     }
+    let listen = listen_addr(&a.listen)?;
     let mut stores = a.stores.clone();
     if stores.is_empty() && a.bundles.is_empty() {
         let default = PathBuf::from(crate::watch::config::DEFAULT_STORE);
@@ -85,7 +86,6 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let listen = listen_addr(&a.listen)?;
     if !listen.ip().is_loopback() {
         eprintln!(
             "warning: listening on {listen}: every machine that can reach it can read these stack traces, paths and target URLs (there is no authentication)"
