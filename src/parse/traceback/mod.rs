@@ -154,16 +154,7 @@ fn parse_chunked(
             });
         }
         drop((work_rx, pool_tx, res_tx));
-        let mut pending = BTreeMap::new();
-        let mut next = 0;
-        for out in res_rx {
-            pending.insert(out.index, out);
-            while let Some(out) = pending.remove(&next) {
-                merger.merge(out);
-                next += 1;
-                let _ = slot_tx.try_send(());
-            }
-        }
+        merge_in_order(res_rx, &mut merger, &slot_tx);
         reader
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the reader thread failed")))
@@ -178,6 +169,25 @@ fn parse_chunked(
 pub(crate) trait Pages: Sync {
     /// `start..end` has been read.
     fn done(&self, start: usize, end: usize);
+}
+
+/// Merges the workers' chunks in input order as they arrive, freeing a reader slot for
+/// each chunk merged.
+fn merge_in_order(
+    results: crossbeam_channel::Receiver<worker::ChunkOut>,
+    merger: &mut Merger<'_>,
+    slots: &crossbeam_channel::Sender<()>,
+) {
+    let mut pending = BTreeMap::new();
+    let mut next = 0;
+    for out in results {
+        pending.insert(out.index, out);
+        while let Some(out) = pending.remove(&next) {
+            merger.merge(out);
+            next += 1;
+            let _ = slots.try_send(());
+        }
+    }
 }
 
 /// Reads a traceback dump held in memory (a mapped file), telling `pages` which ranges
@@ -246,16 +256,7 @@ fn parse_bytes_chunked(
             });
         }
         drop(res_tx);
-        let mut pending = BTreeMap::new();
-        let mut next = 0;
-        for out in res_rx {
-            pending.insert(out.index, out);
-            while let Some(out) = pending.remove(&next) {
-                merger.merge(out);
-                next += 1;
-                let _ = slot_tx.try_send(());
-            }
-        }
+        merge_in_order(res_rx, &mut merger, &slot_tx);
     });
     merger.finish()
 }
