@@ -27,10 +27,16 @@ impl Drop for Server {
 }
 
 fn start(args: &[&str]) -> Server {
+    start_in(Path::new("."), args)
+}
+
+/// `hangdoc serve ARGS` run in `dir`, on a free port.
+fn start_in(dir: &Path, args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hangdoc"))
         .arg("serve")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
+        .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -734,23 +740,7 @@ fn without_arguments_serve_reads_the_watchers_default_store_or_says_what_it_need
 
     // `hangdoc watch` run here wrote ./hangdoc-watch: serve finds it.
     serve_support::build(&tmp.path().join("hangdoc-watch"), 1_790_000_000_000);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hangdoc"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .current_dir(tmp.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .trim()
-        .trim_start_matches("hangdoc serve: listening on http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
-    let server = Server { child, addr };
+    let server = start_in(tmp.path(), &[]);
     let r = request(
         server.addr,
         "GET",

@@ -100,6 +100,42 @@ fn only_incident(store: &Path) -> hangdoc::watch::store::IncidentRow {
     st.incident(list[0].id).expect("read").expect("row")
 }
 
+/// Starts `mutex-unlock-missed`, healthy for `hang_after` and then hung, and watches it with
+/// one `hangdoc watch` command (1 s polls, stop after the first incident) plus `extra` flags.
+/// Returns the watcher's exit and log, and the store directory (inside `tmp`).
+fn watch_a_late_hang(tmp: &Path, hang_after: &str, extra: &[&str]) -> (Output, String, PathBuf) {
+    let svc = Service::start(
+        "incidents",
+        "mutex-unlock-missed",
+        tmp,
+        &[("HANG_AFTER", hang_after.into())],
+    );
+    let store = tmp.join("store");
+    let url = format!("scorepush=http://{}/debug/pprof/", svc.pprof);
+    let mut args = vec![
+        "watch",
+        "--store",
+        store.to_str().expect("utf-8"),
+        "--poll",
+        "1s",
+        "--warmup",
+        "3",
+        "--capture-interval",
+        "1s",
+        "--max-incidents",
+        "1",
+        "--exit-after",
+        "90s",
+        "--log-format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    args.push(&url);
+    let o = hangdoc(&args, Duration::from_secs(120));
+    let log = stderr(&o);
+    (o, log, store)
+}
+
 #[test]
 fn close_wait_growth_alone_catches_a_service_whose_clients_give_up() {
     if !go_available("the live CLOSE_WAIT watch test") {
@@ -111,25 +147,12 @@ fn close_wait_growth_alone_catches_a_service_whose_clients_give_up() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     // The same late hang; its clients time out and close their connections, which the
-    // stuck handlers never do: CLOSE_WAIT sockets pile up on the service's port.
-    let svc = Service::start(
-        "incidents",
-        "mutex-unlock-missed",
+    // stuck handlers never do: CLOSE_WAIT sockets pile up on the service's port. The
+    // other two signatures are set out of reach.
+    let (o, log, store) = watch_a_late_hang(
         tmp.path(),
-        &[("HANG_AFTER", "4s".into())],
-    );
-    let store = tmp.path().join("store");
-    let url = format!("scorepush=http://{}/debug/pprof/", svc.pprof);
-    // The other two signatures are set out of reach.
-    let o = hangdoc(
+        "4s",
         &[
-            "watch",
-            "--store",
-            store.to_str().expect("utf-8"),
-            "--poll",
-            "1s",
-            "--warmup",
-            "3",
             "--baseline-min-extra",
             "100000",
             "--group-min",
@@ -138,19 +161,8 @@ fn close_wait_growth_alone_catches_a_service_whose_clients_give_up() {
             "10",
             "--close-wait-window",
             "60s",
-            "--capture-interval",
-            "1s",
-            "--max-incidents",
-            "1",
-            "--exit-after",
-            "90s",
-            "--log-format",
-            "json",
-            &url,
         ],
-        Duration::from_secs(120),
     );
-    let log = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{log}");
     let evs = events(&log);
     let fired: Vec<&Value> = evs.iter().filter(|e| e["event"] == "signature").collect();
@@ -180,41 +192,12 @@ fn a_service_that_starts_to_hang_is_captured_and_diagnosed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     // Healthy at READY; 6 s later one client follows an archived match and the hub's mutex
     // is never unlocked again.
-    let svc = Service::start(
-        "incidents",
-        "mutex-unlock-missed",
-        tmp.path(),
-        &[("HANG_AFTER", "6s".into())],
-    );
-    let store = tmp.path().join("store");
-    let url = format!("scorepush=http://{}/debug/pprof/", svc.pprof);
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/incidents/mutex-unlock-missed");
-    let o = hangdoc(
-        &[
-            "watch",
-            "--store",
-            store.to_str().expect("utf-8"),
-            "--poll",
-            "1s",
-            "--warmup",
-            "3",
-            "--group-for",
-            "4s",
-            "--capture-interval",
-            "1s",
-            "--max-incidents",
-            "1",
-            "--exit-after",
-            "90s",
-            "--log-format",
-            "json",
-            "--src",
-            src.to_str().expect("utf-8"),
-            &url,
-        ],
-        Duration::from_secs(120),
+    let (o, log, store) = watch_a_late_hang(
+        tmp.path(),
+        "6s",
+        &["--group-for", "4s", "--src", src.to_str().expect("utf-8")],
     );
-    let log = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{log}");
     let evs = events(&log);
     // Healthy first: polls succeed and no signature fires before the bug path is taken.
