@@ -171,7 +171,6 @@ pub fn run(s: Settings) -> Result<(), String> {
     for t in threads {
         let _ = t.join();
     }
-    stop.store(true, Ordering::Relaxed);
     drop(metrics_server);
     log.event(Level::Info, "stopped", &[]);
     Ok(())
