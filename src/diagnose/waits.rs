@@ -2,7 +2,7 @@
 //! evidence has them), and the application frame where it blocks.
 
 use crate::knowledge::{self, Entry, Role};
-use crate::model::{Stack, WaitReason};
+use crate::model::{Args, Stack, WaitReason};
 
 /// The kind of thing a goroutine waits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,9 +128,9 @@ fn is_sync_frame(f: &str) -> bool {
 }
 
 /// Classifies `stack` in state `reason`; `args` are the argument lists per frame, if kept.
-pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) -> Wait {
+pub fn classify(stack: &Stack, reason: WaitReason, args: Option<Args<'_>>) -> Wait {
     let frames = &stack.frames;
-    let arg = |i: usize| args.and_then(|a| a.get(i)).map(|s| &**s);
+    let arg = |i: usize| args.and_then(|a| a.get(i));
     let site = frames
         .iter()
         .position(|f| !knowledge::is_library(&f.function));
@@ -331,11 +331,11 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<&[Box<str>]>) ->
 fn receiver_word(
     frames: &[crate::model::Frame],
     site: Option<usize>,
-    args: Option<&[Box<str>]>,
+    args: Option<Args<'_>>,
 ) -> Option<u64> {
     let i = site?;
     crate::model::FuncName::split(&frames.get(i)?.function).receiver?;
-    args?.get(i).and_then(|a| first_exact_word(a))
+    args?.get(i).and_then(first_exact_word)
 }
 
 /// For profiles without states: guess from the leaf frames (protobuf keeps runtime frames).
@@ -368,7 +368,7 @@ fn infer_from_frames(frames: &[crate::model::Frame]) -> WaitKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Frame, Stack};
+    use crate::model::{ArgLists, Frame, Stack};
 
     fn stack(fns: &[&str]) -> Stack {
         Stack {
@@ -394,13 +394,10 @@ mod tests {
             "main.(*Pusher).publish",
             "main.main",
         ]);
-        let args: Vec<Box<str>> = vec![
-            "0xc000771904?, 0x0".into(),
-            "0xc000771900".into(),
-            "0xc000771800".into(),
-            "".into(),
-        ];
-        let w = classify(&s, WaitReason::Semacquire, Some(&args));
+        let mut lists = ArgLists::default();
+        lists.push(["0xc000771904?, 0x0", "0xc000771900", "0xc000771800", ""]);
+        let args = lists.get(0);
+        let w = classify(&s, WaitReason::Semacquire, args);
         assert_eq!(w.kind, WaitKind::Mutex);
         assert_eq!(w.object, Some(0xc000771900));
         assert_eq!(w.site, Some(2));
@@ -415,14 +412,16 @@ mod tests {
             "sync.(*Mutex).Lock",
             "main.f",
         ]);
-        let args: Vec<Box<str>> = vec![
-            "0x1000e71301e4?, 0x0?, 0x0?".into(),
-            "0x1000e71301e0".into(),
-            "...".into(),
-            "...".into(),
-            "...".into(),
-        ];
-        let w = classify(&s, WaitReason::MutexLock, Some(&args));
+        let mut lists = ArgLists::default();
+        lists.push([
+            "0x1000e71301e4?, 0x0?, 0x0?",
+            "0x1000e71301e0",
+            "...",
+            "...",
+            "...",
+        ]);
+        let args = lists.get(0);
+        let w = classify(&s, WaitReason::MutexLock, args);
         assert_eq!(
             (w.kind, w.object, w.site),
             (WaitKind::Mutex, Some(0x1000e71301e0), Some(4))
@@ -439,15 +438,17 @@ mod tests {
             "sync.(*Once).Do",
             "main.(*Conn).Close",
         ]);
-        let args: Vec<Box<str>> = vec![
-            "0xc00001".into(),
-            "0xc0000a0004".into(),
-            "...".into(),
-            "0xc0000a0000?, 0xc0000b0000".into(),
-            "...".into(),
-            "0xc0000a0000".into(),
-        ];
-        let w = classify(&s, WaitReason::MutexLock, Some(&args));
+        let mut lists = ArgLists::default();
+        lists.push([
+            "0xc00001",
+            "0xc0000a0004",
+            "...",
+            "0xc0000a0000?, 0xc0000b0000",
+            "...",
+            "0xc0000a0000",
+        ]);
+        let args = lists.get(0);
+        let w = classify(&s, WaitReason::MutexLock, args);
         assert_eq!(w.kind, WaitKind::Once);
         assert_eq!(w.object, Some(0xc0000a0000));
         assert_eq!(w.site, Some(5));

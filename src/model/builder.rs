@@ -9,11 +9,14 @@ use ahash::AHashMap;
 use super::snapshot::{
     ArgsId, CreatorId, Format, Labels, LabelsId, NONE, Snapshot, Stack, StackId, StateId,
 };
-use super::{Frame, State};
+use super::{ArgLists, Frame, State};
 
-/// Default cap on the bytes of distinct argument text kept per snapshot. Past it, new
-/// distinct argument lists are not stored (the goroutine gets [`NONE`]) and a warning says so.
-pub const DEFAULT_ARGS_BUDGET: usize = 48 << 20;
+/// Default cap on the bytes of distinct argument lists kept per snapshot (text, offsets
+/// and lookup entries). Past it, new distinct argument lists are not stored (the goroutine
+/// gets [`NONE`]) and a warning says so. A list of a typical 10-frame stack costs about
+/// 250 bytes, so this keeps the argument words of the first 100,000 or so goroutines with
+/// distinct pointers: enough to tell which objects the waiters of each stack share.
+pub const DEFAULT_ARGS_BUDGET: usize = 24 << 20;
 
 /// Builds a [`Snapshot`], interning as it goes.
 pub struct SnapshotBuilder {
@@ -22,7 +25,9 @@ pub struct SnapshotBuilder {
     states: AHashMap<State, StateId>,
     labels: AHashMap<Labels, LabelsId>,
     creators: AHashMap<Frame, CreatorId>,
-    args: AHashMap<Arc<[Box<str>]>, ArgsId>,
+    /// Argument lists by the hash of their text.
+    args: AHashMap<u64, ArgsId>,
+    args_hasher: ahash::RandomState,
     strings: AHashMap<Box<str>, Arc<str>>,
     args_bytes: usize,
     args_budget: usize,
@@ -59,6 +64,7 @@ impl SnapshotBuilder {
             labels,
             creators: AHashMap::new(),
             args: AHashMap::new(),
+            args_hasher: ahash::RandomState::new(),
             strings: AHashMap::new(),
             args_bytes: 0,
             args_budget: DEFAULT_ARGS_BUDGET,
@@ -130,19 +136,33 @@ impl SnapshotBuilder {
         intern(&mut self.creators, &mut self.snap.creators, frame)
     }
 
-    /// The id of an argument list, or [`NONE`] once the budget is spent.
-    pub fn args(&mut self, args: Vec<Box<str>>) -> ArgsId {
-        let args: Arc<[Box<str>]> = args.into();
-        if let Some(&id) = self.args.get(&args) {
-            return id;
+    /// The id of an argument list (one string per frame), or [`NONE`] once the budget is
+    /// spent.
+    pub fn args(&mut self, frames: &[&str]) -> ArgsId {
+        let hash = self.args_hasher.hash_one(frames);
+        if let Some(&id) = self.args.get(&hash) {
+            if self
+                .snap
+                .args
+                .get(id)
+                .is_some_and(|a| a.iter().eq(frames.iter().copied()))
+            {
+                return id;
+            }
         }
-        let size: usize = args.iter().map(|a| a.len() + 16).sum::<usize>() + 48;
-        if self.args_bytes + size > self.args_budget {
+        let size = ArgLists::cost(frames.iter().map(|f| f.len()));
+        let pushed = if self.args_bytes + size > self.args_budget {
+            None
+        } else {
+            self.snap.args.push(frames.iter().copied())
+        };
+        let Some(id) = pushed else {
             self.args_dropped += 1;
             return NONE;
-        }
+        };
         self.args_bytes += size;
-        intern(&mut self.args, &mut self.snap.args, args)
+        self.args.entry(hash).or_insert(id);
+        id
     }
 
     /// The finished snapshot.

@@ -1,5 +1,6 @@
 //! The one model every parser produces and every detector reads. No I/O, no colours.
 
+mod args;
 mod builder;
 mod frame;
 pub mod group;
@@ -7,6 +8,7 @@ mod snapshot;
 mod socket;
 mod state;
 
+pub use args::{ArgLists, Args};
 pub use builder::{DEFAULT_ARGS_BUDGET, SnapshotBuilder};
 pub use frame::{Frame, FuncName};
 pub use group::{Group, GroupLevel, group};

@@ -4,9 +4,7 @@
 //! creators and argument lists are interned tables, and a [`Goroutine`] is a compact record
 //! of indices into them.
 
-use std::sync::Arc;
-
-use super::{Frame, Socket, State};
+use super::{ArgLists, Args, Frame, Socket, State};
 
 /// Index into [`Snapshot::stacks`].
 pub type StackId = u32;
@@ -184,7 +182,7 @@ pub struct Snapshot {
     pub creators: Vec<Frame>,
     /// Unique argument lists: for a goroutine, one entry per frame of its stack (the raw text
     /// between the parentheses, `...` for inlined frames).
-    pub args: Vec<Arc<[Box<str>]>>,
+    pub args: ArgLists,
     /// Ancestor chains, shared by the goroutines that print the same ones.
     pub ancestry: Vec<Vec<Ancestor>>,
     /// Goroutines of a per-goroutine dump, in dump order.
@@ -239,8 +237,8 @@ impl Snapshot {
     }
 
     /// The argument lists of `g`, one per frame, when kept.
-    pub fn args(&self, g: &Goroutine) -> Option<&[Box<str>]> {
-        self.args.get(g.args as usize).map(|a| &a[..])
+    pub fn args(&self, g: &Goroutine) -> Option<Args<'_>> {
+        self.args.get(g.args)
     }
 
     /// The ancestor sections of `g`.

@@ -52,7 +52,7 @@ fn build(gs: &[G]) -> Snapshot {
         let args = if x.args.is_empty() {
             NONE
         } else {
-            b.args(x.args.iter().map(|a| (*a).into()).collect())
+            b.args(x.args)
         };
         let labels = b.labels(
             x.labels

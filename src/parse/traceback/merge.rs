@@ -2,15 +2,14 @@
 //! ids, keeps argument lists within the memory budget, and turns what went wrong into
 //! warnings with input line numbers.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ahash::AHashMap;
 
 use super::worker::{ARGS_NOT_COPIED, ChunkOut};
 use crate::model::{
-    Ancestor, ArgsId, CreatorId, Format, Goroutine, LabelsId, NONE, Snapshot, SnapshotBuilder,
-    StackId, State, StateId, Warning,
+    Ancestor, ArgLists, ArgsId, CreatorId, Format, Goroutine, LabelsId, NONE, Snapshot,
+    SnapshotBuilder, StackId, State, StateId, Warning,
 };
 use crate::parse::ParseError;
 
@@ -21,8 +20,11 @@ const MAX_PREAMBLE: usize = 64;
 /// Distinct states a snapshot keeps (state ids are 16-bit).
 const MAX_STATES: usize = 60_000;
 
-/// A goroutine's argument text: the chunk's argument bytes and its pieces' (start, len).
-type Pieces<'b> = (&'b [u8], &'b [(u32, u32)]);
+/// A goroutine's argument text: the chunk's argument text and its pieces' (start, len).
+type Pieces<'b> = (&'b str, &'b [(u32, u32)]);
+
+/// Estimated bytes of the hash-table entry that finds a kept list again.
+const ENTRY_COST: usize = 16;
 
 /// The distinct argument lists, kept until their estimated memory reaches the budget. Once
 /// a list does not fit, the table closes and no later goroutine (in dump order) gets one, so
@@ -37,70 +39,39 @@ struct ArgsTable<'a> {
 }
 
 impl ArgsTable<'_> {
-    fn resolve(
-        &mut self,
-        table: &mut Vec<Arc<[Box<str>]>>,
-        hash: u64,
-        pieces: Option<Pieces<'_>>,
-    ) -> ArgsId {
+    fn resolve(&mut self, table: &mut ArgLists, hash: u64, pieces: Option<Pieces<'_>>) -> ArgsId {
         if self.closed.load(Ordering::Relaxed) {
             self.dropped += 1;
             return NONE;
         }
-        let Some((bytes, p)) = pieces else {
+        let Some((text, p)) = pieces else {
             self.dropped += 1;
             return NONE;
         };
+        let frames = || {
+            p.iter()
+                .map(|&(s, l)| text.get(s as usize..(s + l) as usize).unwrap_or_default())
+        };
         if let Some(&id) = self.by_hash.get(&hash) {
-            if same(&table[id as usize], bytes, p) {
+            if table.get(id).is_some_and(|a| a.iter().eq(frames())) {
                 return id;
             }
         }
-        let cost = cost(p);
-        if self.used + cost > self.budget {
+        let cost = ArgLists::cost(p.iter().map(|&(_, l)| l as usize)) + ENTRY_COST;
+        let pushed = if self.used + cost > self.budget {
+            None
+        } else {
+            table.push_spans(text, p)
+        };
+        let Some(id) = pushed else {
             self.closed.store(true, Ordering::Relaxed);
             self.dropped += 1;
             return NONE;
-        }
+        };
         self.used += cost;
-        let list: Arc<[Box<str>]> = p
-            .iter()
-            .map(|&(s, l)| boxed_str(&bytes[s as usize..(s + l) as usize]))
-            .collect();
-        let id = table.len() as ArgsId;
-        table.push(list);
         self.by_hash.entry(hash).or_insert(id);
         id
     }
-}
-
-/// The text as a string; invalid UTF-8 is replaced (validation alone is the fast path).
-fn boxed_str(b: &[u8]) -> Box<str> {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.into(),
-        Err(_) => String::from_utf8_lossy(b).into(),
-    }
-}
-
-fn same(list: &[Box<str>], bytes: &[u8], pieces: &[(u32, u32)]) -> bool {
-    list.len() == pieces.len()
-        && list
-            .iter()
-            .zip(pieces)
-            .all(|(a, &(s, l))| a.as_bytes() == &bytes[s as usize..(s + l) as usize])
-}
-
-/// Estimated heap bytes of one kept list: the shared slice, each string's allocation, and
-/// the table entries that point at it.
-fn cost(pieces: &[(u32, u32)]) -> usize {
-    let strings: usize = pieces
-        .iter()
-        .map(|&(_, l)| match l as usize {
-            0 => 0,
-            l => ((l + 8 + 15) & !15).max(32),
-        })
-        .sum();
-    ((16 + 16 * pieces.len() + 15) & !15) + strings + 48
 }
 
 /// Builds the snapshot from chunk results handed over in order.
@@ -214,7 +185,7 @@ impl<'a> Merger<'a> {
                 let pieces = (g.args_first != ARGS_NOT_COPIED).then(|| {
                     let first = g.args_first as usize;
                     (
-                        &out.args_bytes[..],
+                        &out.args_text[..],
                         &out.args_pieces[first..first + g.args_n as usize],
                     )
                 });

@@ -822,3 +822,31 @@ fn r_cut_inside_the_next_header_warns() {
         );
     }
 }
+
+#[test]
+fn argument_bytes_that_are_not_utf8_are_replaced_in_their_frame_only() {
+    // Hand-written: a string argument printed with a stray byte (0xff), then the same
+    // frames with plain words; both through the first-sight reader and the templates.
+    let mut dump = Vec::new();
+    for (id, first) in [
+        (1, &b"0xc000012345, 0x\xff"[..]),
+        (2, b"0x1, 0x2"),
+        (3, b"0x\xfe"),
+    ] {
+        dump.extend_from_slice(format!("goroutine {id} [select]:\nmain.f(").as_bytes());
+        dump.extend_from_slice(first);
+        dump.extend_from_slice(b")\n\t/src/a.go:1 +0x1\nmain.g(0x7)\n\t/src/a.go:2 +0x2\n\n");
+    }
+    for threads in [1, 2] {
+        let s = parse(Box::new(Cursor::new(dump.clone())), "t.txt", &opts(threads)).unwrap();
+        let all: Vec<Vec<String>> = s.goroutines.iter().map(|g| args(&s, g)).collect();
+        assert_eq!(
+            all,
+            [
+                ["0xc000012345, 0x\u{fffd}", "0x7"],
+                ["0x1, 0x2", "0x7"],
+                ["0x\u{fffd}", "0x7"]
+            ]
+        );
+    }
+}

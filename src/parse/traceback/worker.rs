@@ -145,9 +145,11 @@ pub(super) struct ChunkOut {
     pub new_creators: Vec<Frame>,
     /// Ancestor sections: (id, stack, creator).
     pub ancestries: Vec<Vec<(u64, Stack, Option<Frame>)>>,
-    /// Argument text of the goroutines, and the (start, len) of each frame's piece.
+    /// Argument text of the goroutines as read, and the (start, len) of each frame's piece.
     pub args_bytes: Vec<u8>,
     pub args_pieces: Vec<(u32, u32)>,
+    /// `args_bytes` as text, once the chunk is read (the pieces then point into it).
+    pub args_text: String,
     /// Preamble lines, in order.
     pub preamble: Vec<String>,
     /// Warnings with chunk-relative line numbers.
@@ -169,6 +171,23 @@ impl ChunkOut {
             self.more_warnings += 1;
         }
     }
+}
+
+/// The argument bytes as text. Dumps are ASCII, so this is one check and no copy; bytes
+/// that are not UTF-8 are replaced piece by piece, moving the pieces to match.
+fn args_text(bytes: Vec<u8>, pieces: &mut [(u32, u32)]) -> String {
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return text,
+        Err(e) => e.into_bytes(),
+    };
+    let mut text = String::with_capacity(bytes.len());
+    for (start, len) in pieces.iter_mut() {
+        let piece = String::from_utf8_lossy(&bytes[*start as usize..(*start + *len) as usize]);
+        *start = text.len() as u32;
+        *len = piece.len() as u32;
+        text.push_str(&piece);
+    }
+    text
 }
 
 /// A worker's interning state, kept across the chunks it parses.
@@ -281,6 +300,7 @@ impl Worker {
             // command's messages) is not part of the dump.
         }
         out.lines = cur.lines();
+        out.args_text = args_text(std::mem::take(&mut out.args_bytes), &mut out.args_pieces);
         out
     }
 
