@@ -34,6 +34,21 @@ impl ArgLists {
         self.lists.len() - 1
     }
 
+    /// Makes room for `text` more bytes of argument text in `frames` more frames.
+    pub fn reserve(&mut self, text: usize, frames: usize) {
+        self.text.reserve_exact(text);
+        self.ends.reserve_exact(frames);
+    }
+
+    /// The heap buffers of the text and of the frame offsets, as (address, capacity in
+    /// bytes), for memory advice.
+    pub(crate) fn buffers(&self) -> [(usize, usize); 2] {
+        [
+            (self.text.as_ptr() as usize, self.text.capacity()),
+            (self.ends.as_ptr() as usize, self.ends.capacity() * 4),
+        ]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -9,6 +9,7 @@
 //! [`PARSERS`].
 
 pub mod debug1;
+mod huge_pages;
 #[cfg(unix)]
 mod mapped;
 pub mod proto;

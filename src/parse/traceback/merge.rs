@@ -88,6 +88,9 @@ pub(super) struct Merger<'a> {
     more_warnings: u64,
     truncated: Option<u64>,
     preamble_dropped: usize,
+    /// The input's length when known in advance (a mapped file), to size the goroutine
+    /// table from the first chunk.
+    input_len: Option<usize>,
 }
 
 impl<'a> Merger<'a> {
@@ -111,7 +114,14 @@ impl<'a> Merger<'a> {
             more_warnings: 0,
             truncated: None,
             preamble_dropped: 0,
+            input_len: None,
         }
+    }
+
+    /// Tells the merger how long the whole input is, so that the goroutine table can be
+    /// allocated once, from the first chunk's density, with huge pages advised.
+    pub fn expect_len(&mut self, len: usize) {
+        self.input_len = Some(len);
     }
 
     /// Adds the next chunk's result (chunks must come in input order).
@@ -177,6 +187,19 @@ impl<'a> Merger<'a> {
             &self.creators[w],
         );
         let snap = self.b.snap();
+        if let Some(len) = self.input_len.take().filter(|_| out.len > 0) {
+            // The argument text cannot pass the budget, nor the input.
+            let text = self.args.budget.min(len);
+            snap.args.reserve(text, text / 16);
+            for (start, bytes) in snap.args.buffers() {
+                crate::parse::huge_pages::advise_buffer(start, bytes);
+            }
+            // A tenth more than the first chunk's density predicts: unused capacity is
+            // never touched, so it costs address space, not memory.
+            let expected = out.goroutines.len() as f64 * (len as f64 / out.len as f64) * 1.1;
+            snap.goroutines.reserve_exact(expected as usize);
+            crate::parse::huge_pages::advise(&snap.goroutines);
+        }
         snap.goroutines.reserve(out.goroutines.len());
         for g in &out.goroutines {
             let args = if g.args_n == 0 {

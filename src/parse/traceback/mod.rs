@@ -215,6 +215,7 @@ fn parse_bytes_chunked(
     };
     let closed = AtomicBool::new(false);
     let mut merger = Merger::new(source, opts.args_budget, &closed);
+    merger.expect_len(data.len());
     let cuts = Cuts::new(data, chunk);
     if threads <= 1 || data.len() <= chunk {
         let mut w = Worker::new(0);

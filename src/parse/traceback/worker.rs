@@ -136,6 +136,8 @@ pub(super) struct ChunkOut {
     pub worker: usize,
     /// Lines in the chunk.
     pub lines: u64,
+    /// Bytes in the chunk.
+    pub len: usize,
     pub goroutines: Vec<LocalG>,
     /// Stacks, states, label sets and creators this worker met for the first time in this
     /// chunk, in local-id order.
@@ -229,6 +231,7 @@ impl Worker {
         let mut out = ChunkOut {
             index,
             worker: self.id,
+            len: text.len(),
             goroutines: Vec::with_capacity(text.len() / 512),
             ..ChunkOut::default()
         };
