@@ -4,8 +4,9 @@
 #   scripts/bench-large.sh [N]     (N goroutines, default 1000000)
 #
 # Builds hangdoc in release mode and the dump generator (scenarios/bench), writes the dump to
-# bench-data/ (reused when present), warms the page cache, then reports wall time and peak
-# RSS of `wc -l` and of the parse, each measured with /usr/bin/time -v.
+# bench-data/ (reused when present), warms the page cache, then runs `wc -l` and the parse
+# in turn for ROUNDS rounds (default 5) and reports the median wall time (shell clock), the
+# peak RSS (/usr/bin/time -v) and the median per-round ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
@@ -30,23 +31,37 @@ fi
 cat "$DUMP" >/dev/null   # warm the page cache
 cat "$DUMP" >/dev/null
 
-measure() { # label, command...: prints "label: wall s, peak RSS MB"
-    local label=$1; shift
-    local log
+ROUNDS="${ROUNDS:-5}"
+
+run() { # command...: prints "wall_seconds peak_rss_kb"; wall from the shell's clock in µs
+    local log start end
     log=$(mktemp)
+    start=$EPOCHREALTIME
     /usr/bin/time -v "$@" >/dev/null 2>"$log"
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
-    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$log")
-    echo "$label: ${wall}s wall, ${rss} MB peak RSS"
+    end=$EPOCHREALTIME
+    awk -v s="$start" -v e="$end" -F': ' \
+        '/Maximum resident set size/ {printf "%.4f %d\n", e - s, $2}' "$log"
     rm -f "$log"
-    echo "$wall" >"$DATA/.last-wall"
 }
 
-echo "dump: $DUMP ($(du -mL "$DUMP" | cut -f1) MB, $N goroutines)"
-measure "wc -l      " wc -l "$DUMP"
-WC=$(cat "$DATA/.last-wall")
-measure "hangdoc    " "${PARSE[@]}"
-HD=$(cat "$DATA/.last-wall")
-awk -v a="$HD" -v b="$WC" 'BEGIN { if (b > 0) printf "ratio      : %.2fx wc -l (target <= 2x)\n", a / b }'
+echo "dump: $DUMP ($(du -mL "$DUMP" | cut -f1) MB, $N goroutines), $ROUNDS rounds"
+# Rounds alternate the two commands, so that both see the same machine; each round's
+# ratio compares the two runs of that round.
+for _ in $(seq "$ROUNDS"); do
+    echo "wc $(run wc -l "$DUMP")"
+    echo "hd $(run "${PARSE[@]}")"
+done | awk '
+    $1 == "wc" { wc[++n] = $2; wcm = $3 > wcm ? $3 : wcm }
+    $1 == "hd" { hd[n] = $2; r[n] = $2 / wc[n]; hdm = $3 > hdm ? $3 : hdm }
+    function median(a, k,   i, j, t, b) {
+        for (i = 1; i <= k; i++) b[i] = a[i]
+        for (i = 2; i <= k; i++) for (j = i; j > 1 && b[j-1] > b[j]; j--) { t = b[j]; b[j] = b[j-1]; b[j-1] = t }
+        return k % 2 ? b[(k+1)/2] : (b[k/2] + b[k/2+1]) / 2
+    }
+    function list(a, k,   i, s) { for (i = 1; i <= k; i++) s = s sprintf(" %.3f", a[i]); return s }
+    END {
+        printf "wc -l      : median %.3f s wall, %.1f MB peak RSS  (runs:%s)\n", median(wc, n), wcm / 1024, list(wc, n)
+        printf "hangdoc    : median %.3f s wall, %.1f MB peak RSS  (runs:%s)\n", median(hd, n), hdm / 1024, list(hd, n)
+        printf "ratio      : median %.2fx wc -l, per round%s (target <= 2x)\n", median(r, n), list(r, n)
+    }'
 "${PARSE[@]}" | head -c 400; echo
