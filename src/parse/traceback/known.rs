@@ -57,6 +57,9 @@ pub(super) struct Node {
     tails: Vec<Tail>,
     /// The worker's id for the stack of exactly these frames (nothing elided), once known.
     pub stack: u32,
+    /// The status text of the last goroutine whose stack ended here, and the worker's id
+    /// for it: a stack is nearly always in one state, so this spares hashing the status.
+    status: Option<(Box<[u8]>, u16)>,
 }
 
 /// How a block ended after a node's frames, as exact bytes around the parent goroutine id.
@@ -205,6 +208,26 @@ impl KnownFrames {
         }
     }
 
+    /// The worker's id for `status` when it is the one last seen at `node`.
+    #[inline]
+    pub fn status(&self, node: u32, status: &[u8]) -> Option<u16> {
+        let (text, id) = self.nodes.get(node as usize)?.status.as_ref()?;
+        same_bytes(text, status).then_some(*id)
+    }
+
+    /// Remembers `status` (id `id`) as the last one seen at `node`.
+    pub fn set_status(&mut self, node: u32, status: &[u8], id: u16) {
+        let Some(n) = self.nodes.get_mut(node as usize) else {
+            return;
+        };
+        let old = n.status.as_ref().map_or(0, |(t, _)| t.len());
+        if status.len() > MAX_TEMPLATE || self.bytes + status.len() > MAX_BYTES + old {
+            return;
+        }
+        self.bytes = self.bytes + status.len() - old;
+        n.status = Some((status.into(), id));
+    }
+
     /// The nodes from the root down to `node`, in frame order.
     pub fn path(&self, mut node: u32) -> Vec<u32> {
         let mut path = Vec::new();
@@ -274,6 +297,7 @@ impl KnownFrames {
             next_sibling: first,
             tails: Vec::new(),
             stack: ROOT,
+            status: None,
         });
         match parent {
             ROOT => self.roots = id,
@@ -334,24 +358,35 @@ mod tests {
             other_end(&end.replace("main.main", "main.other")),
             other_end("\n"),
         ];
+        // The same frames come in turn in other states, which a node must not remember
+        // wrongly.
+        let statuses = [
+            "select",
+            "chan receive",
+            "select, 2 minutes",
+            "sync.Mutex.Lock",
+        ];
         let block = |i: usize, (frames, end): &(String, String)| {
-            format!("goroutine {i} [select]:\n{frames}{end}")
+            let status = statuses[i % statuses.len()];
+            format!("goroutine {i} [{status}]:\n{frames}{end}")
         };
         let mut all = String::new();
         for round in 0..2 {
             for (i, v) in variants.iter().enumerate() {
-                all.push_str(&block(round * 100 + i, v));
+                all.push_str(&block(round * 101 + i, v));
             }
         }
         let whole = parse(&all);
         assert_eq!(whole.goroutines.len(), 2 * variants.len());
-        for (g, i) in whole
+        for (g, (round, i)) in whole
             .goroutines
             .iter()
-            .zip((0..2).flat_map(|_| 0..variants.len()))
+            .zip((0..2).flat_map(|r| (0..variants.len()).map(move |i| (r, i))))
         {
-            let alone = parse(&block(i, &variants[i]));
+            let alone = parse(&block(round * 101 + i, &variants[i]));
             let a = &alone.goroutines[0];
+            assert_eq!(whole.state(g), alone.state(a), "variant {i}");
+            assert_eq!(g.wait_minutes, a.wait_minutes, "variant {i}");
             assert_eq!(whole.stack(g), alone.stack(a), "variant {i}");
             assert_eq!(whole.args(g), alone.args(a), "variant {i}");
             assert_eq!(whole.creator(g), alone.creator(a), "variant {i}");

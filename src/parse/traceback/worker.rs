@@ -708,16 +708,23 @@ impl Worker {
         if plain && cached == ROOT {
             self.known.set_stack(node, stack);
         }
-        let state = match self.states.get(h.status) {
-            Some(&id) => id,
-            // Crafted input with tens of thousands of distinct statuses: the rest share
-            // the first one rather than overflow the 16-bit state ids.
-            None if self.states.len() >= MAX_STATES => 0,
+        let state = match self.known.status(node, h.status) {
+            Some(id) => id,
             None => {
-                let id = self.states.len() as u16;
-                self.states.insert(h.status.to_vec(), id);
-                out.new_states
-                    .push(String::from_utf8_lossy(h.status).into());
+                let id = match self.states.get(h.status) {
+                    Some(&id) => id,
+                    // Crafted input with tens of thousands of distinct statuses: the rest
+                    // share the first one rather than overflow the 16-bit state ids.
+                    None if self.states.len() >= MAX_STATES => 0,
+                    None => {
+                        let id = self.states.len() as u16;
+                        self.states.insert(h.status.to_vec(), id);
+                        out.new_states
+                            .push(String::from_utf8_lossy(h.status).into());
+                        id
+                    }
+                };
+                self.known.set_status(node, h.status, id);
                 id
             }
         };
