@@ -10,6 +10,8 @@
 
 use memchr::memchr;
 
+use super::lines::mask_of3;
+
 use crate::model::{GFlags, Labels};
 
 /// What a header says.
@@ -58,23 +60,15 @@ pub(super) fn parse(line: &[u8]) -> Option<Header<'_>> {
 #[inline]
 fn common(line: &[u8]) -> Option<Header<'_>> {
     let rest = line.strip_prefix(b"goroutine ")?;
-    let mut i = 0;
-    let mut id: u64 = 0;
-    while let Some(&b) = rest.get(i).filter(|b| b.is_ascii_digit()) {
-        id = id * 10 + u64::from(b - b'0');
-        i += 1;
-        // 19 digits could overflow: the full reading reports that.
-        if i > 18 {
-            return None;
-        }
-    }
-    if i == 0 {
-        return None;
-    }
+    // 19 digits could overflow: the full reading reports that.
+    let (id, i) = small_decimal(rest, 18)?;
     let inner = rest[i..].strip_prefix(b" [")?;
-    let j = inner
-        .iter()
-        .position(|&b| matches!(b, b']' | b',' | b'{'))?;
+    // A status is a few words: its end is nearly always within 16 bytes.
+    let set = [b']', b',', b'{'];
+    let j = match inner.first_chunk::<16>().map(|b| mask_of3(b, set)) {
+        Some(m) if m != 0 => m.trailing_zeros() as usize,
+        _ => inner.iter().position(|b| set.contains(b))?,
+    };
     let status = &inner[..j];
     // ` (leaked)` and other annotations set flags: left to the full reading.
     if status.last() == Some(&b')') {
@@ -84,18 +78,15 @@ fn common(line: &[u8]) -> Option<Header<'_>> {
         b']' => (None, &inner[j + 1..]),
         b',' => {
             let item = inner[j + 1..].strip_prefix(b" ")?;
-            let d = item.iter().take_while(|b| b.is_ascii_digit()).count();
+            let (m, d) = small_decimal(item, 9)?;
             let tail = item[d..]
                 .strip_prefix(b" minutes]")
                 .or_else(|| item[d..].strip_prefix(b" minute]"))?;
-            if d == 0 {
-                return None;
-            }
-            (parse_u32(&item[..d]), tail)
+            (Some(m as u32), tail)
         }
         _ => return None,
     };
-    if !tail.starts_with(b":") {
+    if tail.first() != Some(&b':') {
         return None;
     }
     Some(Header {
@@ -106,6 +97,22 @@ fn common(line: &[u8]) -> Option<Header<'_>> {
         labels: None,
         problem: None,
     })
+}
+
+/// The decimal number at the start of `s` and its digit count, when it has 1 to `max`
+/// digits (at most 18, so that it fits); `None` otherwise.
+#[inline]
+fn small_decimal(s: &[u8], max: usize) -> Option<(u64, usize)> {
+    let mut v: u64 = 0;
+    let mut i = 0;
+    while let Some(d) = s.get(i).map(|b| b.wrapping_sub(b'0')).filter(|d| *d <= 9) {
+        if i == max {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+        i += 1;
+    }
+    (i > 0).then_some((v, i))
 }
 
 /// Reads a header line by the whole grammar.
@@ -621,6 +628,14 @@ mod tests {
             "goroutine 3 [select, 4294967296 minutes]:",
             "goroutine 3 [()]:",
             "goroutine 3 [select]",
+            // The status ends past the first 16 bytes, at them, and in a short line.
+            "goroutine 3 [sync.WaitGroup.Wait, 3 minutes]:",
+            "goroutine 3 [sync.RWMutex.RLock]:",
+            "goroutine 3 [sync.Cond.Wait]:",
+            "goroutine 3 [sleep]:",
+            "goroutine 3 [x",
+            "goroutine 3 [select, 999999999 minutes]:",
+            "goroutine 3 [select, 1000000000 minutes]:",
         ] {
             assert_eq!(
                 parse(line.as_bytes()),

@@ -373,6 +373,32 @@ pub(super) fn line_end_and_paren(text: &[u8], pos: usize) -> Option<(usize, bool
     Some((p + n, paren || has_byte(&rest[..n], b'(')))
 }
 
+/// Bit i is set when `b[i]` is one of the three `set` bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(super) fn mask_of3(b: &[u8; 16], set: [u8; 3]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline, and the 16-byte load reads exactly the
+    // array.
+    unsafe {
+        let v = _mm_loadu_si128(b.as_ptr() as *const __m128i);
+        let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+        let any = _mm_or_si128(_mm_or_si128(eq(set[0]), eq(set[1])), eq(set[2]));
+        _mm_movemask_epi8(any) as u32
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub(super) fn mask_of3(b: &[u8; 16], set: [u8; 3]) -> u32 {
+    b.iter()
+        .enumerate()
+        .filter(|&(_, x)| set.contains(x))
+        .fold(0u32, |m, (i, _)| m | 1 << i)
+}
+
 /// Bit i of the first mask is set when `b[i]` is `\n`, of the second when it is `(`.
 #[cfg(target_arch = "x86_64")]
 #[inline]
