@@ -385,19 +385,26 @@ mod tests {
         }
     }
 
+    /// Classifies the stack of `fns` in state `reason` with one argument list per frame.
+    fn classify_with_args(fns: &[&str], reason: WaitReason, args: &[&str]) -> Wait {
+        let mut lists = ArgLists::default();
+        let id = lists.push(args.iter().copied());
+        classify(&stack(fns), reason, id.and_then(|id| lists.get(id)))
+    }
+
     #[test]
     fn mutex_wait_names_object_and_caller() {
         // Hand-written, after the frames of a Go 1.13-era dump.
-        let s = stack(&[
-            "sync.runtime_SemacquireMutex",
-            "sync.(*Mutex).Lock",
-            "main.(*Pusher).publish",
-            "main.main",
-        ]);
-        let mut lists = ArgLists::default();
-        lists.push(["0xc000771904?, 0x0", "0xc000771900", "0xc000771800", ""]);
-        let args = lists.get(0);
-        let w = classify(&s, WaitReason::Semacquire, args);
+        let w = classify_with_args(
+            &[
+                "sync.runtime_SemacquireMutex",
+                "sync.(*Mutex).Lock",
+                "main.(*Pusher).publish",
+                "main.main",
+            ],
+            WaitReason::Semacquire,
+            &["0xc000771904?, 0x0", "0xc000771900", "0xc000771800", ""],
+        );
         assert_eq!(w.kind, WaitKind::Mutex);
         assert_eq!(w.object, Some(0xc000771900));
         assert_eq!(w.site, Some(2));
@@ -405,23 +412,23 @@ mod tests {
 
     #[test]
     fn go124_inlined_lock_takes_lockslow_receiver() {
-        let s = stack(&[
-            "internal/sync.runtime_SemacquireMutex",
-            "internal/sync.(*Mutex).lockSlow",
-            "internal/sync.(*Mutex).Lock",
-            "sync.(*Mutex).Lock",
-            "main.f",
-        ]);
-        let mut lists = ArgLists::default();
-        lists.push([
-            "0x1000e71301e4?, 0x0?, 0x0?",
-            "0x1000e71301e0",
-            "...",
-            "...",
-            "...",
-        ]);
-        let args = lists.get(0);
-        let w = classify(&s, WaitReason::MutexLock, args);
+        let w = classify_with_args(
+            &[
+                "internal/sync.runtime_SemacquireMutex",
+                "internal/sync.(*Mutex).lockSlow",
+                "internal/sync.(*Mutex).Lock",
+                "sync.(*Mutex).Lock",
+                "main.f",
+            ],
+            WaitReason::MutexLock,
+            &[
+                "0x1000e71301e4?, 0x0?, 0x0?",
+                "0x1000e71301e0",
+                "...",
+                "...",
+                "...",
+            ],
+        );
         assert_eq!(
             (w.kind, w.object, w.site),
             (WaitKind::Mutex, Some(0x1000e71301e0), Some(4))
@@ -430,25 +437,25 @@ mod tests {
 
     #[test]
     fn once_waiter_is_once() {
-        let s = stack(&[
-            "sync.runtime_SemacquireMutex",
-            "sync.(*Mutex).lockSlow",
-            "sync.(*Mutex).Lock",
-            "sync.(*Once).doSlow",
-            "sync.(*Once).Do",
-            "main.(*Conn).Close",
-        ]);
-        let mut lists = ArgLists::default();
-        lists.push([
-            "0xc00001",
-            "0xc0000a0004",
-            "...",
-            "0xc0000a0000?, 0xc0000b0000",
-            "...",
-            "0xc0000a0000",
-        ]);
-        let args = lists.get(0);
-        let w = classify(&s, WaitReason::MutexLock, args);
+        let w = classify_with_args(
+            &[
+                "sync.runtime_SemacquireMutex",
+                "sync.(*Mutex).lockSlow",
+                "sync.(*Mutex).Lock",
+                "sync.(*Once).doSlow",
+                "sync.(*Once).Do",
+                "main.(*Conn).Close",
+            ],
+            WaitReason::MutexLock,
+            &[
+                "0xc00001",
+                "0xc0000a0004",
+                "...",
+                "0xc0000a0000?, 0xc0000b0000",
+                "...",
+                "0xc0000a0000",
+            ],
+        );
         assert_eq!(w.kind, WaitKind::Once);
         assert_eq!(w.object, Some(0xc0000a0000));
         assert_eq!(w.site, Some(5));
