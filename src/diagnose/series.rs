@@ -187,6 +187,18 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
 
     // Growth per creation site; disappearance per stack.
     let all: Vec<_> = snaps.iter().map(|s| counts(s)).collect();
+    // With goroutine ids, "they do not finish" is checked: some goroutines of the site seen
+    // in the earliest snapshot that has any must still be there at the end. Sites whose
+    // goroutines come and go (transactions, requests in flight) are not leaks, whatever
+    // their count does.
+    let ids = snaps.iter().all(|s| !s.goroutines.is_empty());
+    let ids_at = |s: &Snapshot, key: u64| -> AHashSet<u64> {
+        s.goroutines
+            .iter()
+            .filter(|g| growth_key(s.creator(g), s.stack(g)) == key)
+            .map(|g| g.id)
+            .collect()
+    };
     let last_counts = &all[all.len() - 1];
     for (key, k) in last_counts {
         // Growth: more goroutines from this site in every snapshot, and the new ones parked
@@ -204,7 +216,22 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
         let grew = k.total >= first_n + (first_n / 5).max(3);
         let parked_grew =
             parked[parked.len() - 1] >= parked[0] + k.total.saturating_sub(first_n) / 2;
-        if snaps.len() >= 3 && nondecreasing && grew && parked_grew && k.count > 0 {
+        let outlived = || {
+            let Some(early) = series[..series.len() - 1].iter().position(|&n| n > 0) else {
+                return false;
+            };
+            let at_end = ids_at(last, *key);
+            ids_at(snaps[early], *key)
+                .iter()
+                .any(|id| at_end.contains(id))
+        };
+        if snaps.len() >= 3
+            && nondecreasing
+            && grew
+            && parked_grew
+            && k.count > 0
+            && (!ids || outlived())
+        {
             let persisting = first
                 .goroutines
                 .iter()
@@ -277,4 +304,34 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
     out.vanished
         .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.frames.cmp(&b.frames)));
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::analyse;
+    use crate::model::Snapshot;
+    use crate::parse::{Options, parse_reader};
+
+    /// Hand-written dump: goroutine 1 and, for each id, one goroutine blocked in
+    /// `main.fetch`, started by `main.serve`.
+    fn snap(ids: &[u64]) -> Snapshot {
+        let mut d = String::from("goroutine 1 [select]:\nmain.main()\n\t/src/m.go:5 +0x1\n\n");
+        for id in ids {
+            d.push_str(&format!(
+                "goroutine {id} [chan receive]:\nmain.fetch(0xc000010000)\n\t/src/m.go:20 +0x1d\ncreated by main.serve in goroutine 1\n\t/src/m.go:10 +0x66\n\n"
+            ));
+        }
+        let input = Box::new(std::io::Cursor::new(d.into_bytes()));
+        parse_reader(input, "t.txt", &Options::default()).unwrap()
+    }
+
+    #[test]
+    fn goroutines_that_come_and_go_are_not_growth_those_that_stay_are() {
+        let churn = [snap(&[]), snap(&[10]), snap(&[20, 21, 22])];
+        let refs: Vec<&Snapshot> = churn.iter().collect();
+        assert!(analyse(&refs).unwrap().growth.is_empty());
+        let leak = [snap(&[]), snap(&[10]), snap(&[10, 20, 21])];
+        let refs: Vec<&Snapshot> = leak.iter().collect();
+        assert_eq!(analyse(&refs).unwrap().growth.len(), 1);
+    }
 }
