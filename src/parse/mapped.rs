@@ -3,9 +3,9 @@
 //! saves copying the whole dump once, and the pages of each parsed chunk are handed back at
 //! once, so the resident memory stays that of a few chunks however large the file is.
 //!
-//! If another process shrinks the file while it is being read, the kernel stops the
-//! program (SIGBUS) instead of returning an error; a dump being rewritten in place is rare,
-//! and smaller files, pipes and gzip still go through `read()`.
+//! If another process shrinks the file while it is being read, the kernel signals SIGBUS on
+//! the next read past the new end; [`super::sigbus`] turns that into an error naming the
+//! file. Smaller files, pipes and gzip go through `read()`.
 
 use std::fs::File;
 
@@ -16,15 +16,18 @@ const MIN_LEN: u64 = 16 << 20;
 
 /// A read-only map of a whole file.
 pub(super) struct Mapped {
+    /// Declared first, so dropped before the map.
+    _shrink: super::sigbus::Guard,
     map: Mmap,
     /// The memory page size.
     page: usize,
 }
 
 impl Mapped {
-    /// Maps `file` when it is a regular file of at least [`MIN_LEN`] bytes; `None` when it
-    /// is not, or when mapping fails (the caller then reads it).
-    pub fn new(file: &File) -> Option<Mapped> {
+    /// Maps `file` (named `path` in errors) when it is a regular file of at least
+    /// [`MIN_LEN`] bytes; `None` when it is not, or when mapping fails (the caller then
+    /// reads it).
+    pub fn new(file: &File, path: &str) -> Option<Mapped> {
         let meta = file.metadata().ok()?;
         if !meta.is_file() || meta.len() < MIN_LEN || usize::try_from(meta.len()).is_err() {
             return None;
@@ -33,6 +36,7 @@ impl Mapped {
         // the file meanwhile (then the parse sees some mix of old and new text, still only
         // bytes) or truncates it (see the module docs).
         let map = unsafe { Mmap::map(file) }.ok()?;
+        let shrink = super::sigbus::Guard::new(path, map.as_ptr(), map.len());
         // SAFETY: sysconf only reads a system constant.
         let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
             .ok()
@@ -44,7 +48,11 @@ impl Mapped {
             // Advice only: a failure changes nothing else.
             let _ = map.advise(Advice::Random);
         }
-        Some(Mapped { map, page })
+        Some(Mapped {
+            _shrink: shrink,
+            map,
+            page,
+        })
     }
 
     pub fn bytes(&self) -> &[u8] {

@@ -13,6 +13,8 @@ mod huge_pages;
 #[cfg(unix)]
 mod mapped;
 pub mod proto;
+#[cfg(unix)]
+mod sigbus;
 pub mod sockets;
 pub mod traceback;
 pub mod traces;
@@ -175,7 +177,7 @@ pub fn parse_path(path: &str, opts: &Options) -> Result<Snapshot, ParseError> {
         error,
     })?;
     #[cfg(unix)]
-    if let Some(map) = mapped::Mapped::new(&file) {
+    if let Some(map) = mapped::Mapped::new(&file, path) {
         let data = map.bytes();
         let head = &data[..data.len().min(HEAD_LEN)];
         if !head.starts_with(&[0x1f, 0x8b]) && goes_to_traceback(head) {
