@@ -11,7 +11,9 @@ pub(super) struct Line<'a> {
     pub no: u64,
     /// The text.
     pub text: &'a [u8],
-    /// True for a last line that did not end with `\n` (the input was cut mid-line).
+    /// True for a last line that did not end with `\n` and does not look whole (the input
+    /// was cut mid-line). A last line without `\n` that is a complete file line
+    /// (`TAB path:LINE +0x…`) or blank is whole: the file just lacks its final newline.
     pub partial: bool,
 }
 
@@ -80,6 +82,7 @@ impl<'a> Cursor<'a> {
         if let [head @ .., b'\r'] = line {
             line = head;
         }
+        let partial = partial && !whole_last_line(line);
         let l = Line {
             no: self.no + 1,
             text: line,
@@ -574,6 +577,36 @@ fn half(s: &[u8], i: usize) -> u64 {
     u32::from_le_bytes(w) as u64
 }
 
+/// True when a last line that lacks its `\n` is nevertheless complete: blank, or a file
+/// line that ends in its ` +0x…` offset (the part of a frame printed last). A cut elsewhere
+/// on a file line, or any other line, may have lost text that matters.
+fn whole_last_line(line: &[u8]) -> bool {
+    if line.iter().all(|b| b.is_ascii_whitespace()) {
+        return true;
+    }
+    if !indented(line) {
+        return false;
+    }
+    let s = trim_start(line);
+    let (core, offset) = file_core(s);
+    if !offset || !core_ok(core) {
+        return false;
+    }
+    // `+0x` with at least one hex digit, and nothing after the offset but `fp= sp= pc=`
+    // words, each with its full value.
+    let rest = &s[core.len()..];
+    rest.split(|&b| b == b' ')
+        .filter(|w| !w.is_empty())
+        .all(|w| {
+            let hex = w
+                .strip_prefix(b"+0x")
+                .or_else(|| w.strip_prefix(b"fp=0x"))
+                .or_else(|| w.strip_prefix(b"sp=0x"))
+                .or_else(|| w.strip_prefix(b"pc=0x"));
+            hex.is_some_and(|h| !h.is_empty() && h.iter().all(u8::is_ascii_hexdigit))
+        })
+}
+
 /// True for a line that starts with a space or TAB (a file line, also after copy-paste
 /// turned its TAB into spaces).
 #[inline]
@@ -951,5 +984,26 @@ mod tests {
         let l = c.next_line().unwrap();
         assert_eq!((l.text, l.partial), (&b"c"[..], true));
         assert!(c.next_line().is_none());
+    }
+
+    #[test]
+    fn a_last_line_without_newline_is_whole_only_when_nothing_can_be_missing() {
+        let last = |s: &'static [u8]| {
+            let mut c = Cursor::new(s);
+            c.next_line().unwrap().partial
+        };
+        assert!(!last(b"\t/src/a.go:18 +0x78"));
+        assert!(!last(b"\t/src/a.go:18 +0x78 fp=0xc0 sp=0xc1 pc=0x10"));
+        assert!(!last(b"\t/src/a.go:18 +0x78\r"));
+        assert!(!last(b"   "));
+        assert!(last(b"\t/src/a.go:18 +0x"), "the offset lost its digits");
+        assert!(last(b"\t/src/a.go:18 +0x78 fp=0xc0 sp="));
+        assert!(last(b"\t/src/a.go:18"), "the line number may be cut");
+        assert!(last(b"\t/src/a.g"));
+        assert!(
+            last(b"main.main()"),
+            "a function line without its file line"
+        );
+        assert!(last(b"goroutine 5 [select]:"));
     }
 }

@@ -428,6 +428,34 @@ main.b(0x2)
     let s = parse_str("goroutine 2 [select]:\nmain.a(0x1)\n\t/src/a.go:10 +0x1\nmain.b(0x2)\n");
     assert_eq!(funcs(&s, &s.goroutines[0]), ["main.a"]);
     assert!(s.warnings.iter().any(|w| w.message.contains("truncated")));
+
+    // Cut inside a function line, then a newline added after the cut (a copy, a log
+    // shipper): a truncation, not a malformed line.
+    let s = parse_str("goroutine 2 [select]:\nmain.a(0x1)\n\t/src/a.go:10 +0x1\nruntime.note\n");
+    assert_eq!(funcs(&s, &s.goroutines[0]), ["main.a"]);
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(
+        s.warnings[0].message.contains("truncated"),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn r_no_final_newline_is_not_a_cut() {
+    // Hand-written: a dump whose file lacks its final newline (pasted, or written with
+    // `printf %s`). Its last frame and creator are read, and nothing is called truncated.
+    for tail in ["\tmain.go:18 +0x78", "\tmain.go:18 +0x78\r\n"] {
+        let s = parse_str(&format!(
+            "goroutine 1 [running]:\nmain.main()\n\t/src/main.go:9 +0x1d\n\ngoroutine 7 [chan send]:\nmain.worker(0x1)\n\t/src/main.go:30 +0x25\ncreated by main.main in goroutine 1\n\t/src/{tail}"
+        ));
+        assert_eq!(s.goroutines.len(), 2);
+        let g = &s.goroutines[1];
+        assert_eq!(funcs(&s, g), ["main.worker"]);
+        let creator = s.creator(g).expect("the creator is read");
+        assert_eq!((&*creator.function, creator.line), ("main.main", 18));
+        assert!(s.warnings.is_empty(), "{tail:?}: {:?}", s.warnings);
+    }
 }
 
 #[test]

@@ -575,9 +575,10 @@ impl Worker {
                 break;
             }
             cur.advance();
-            // A cgo symbolizer frame: a name without parentheses, then `TAB [file:line ]pc=0x…`.
-            if let Some(n) = cur.peek() {
-                if indented(n.text) && memmem::find(n.text, b"pc=0x").is_some() {
+            match cur.peek() {
+                // A cgo symbolizer frame: a name without parentheses, then
+                // `TAB [file:line ]pc=0x…`.
+                Some(n) if indented(n.text) && memmem::find(n.text, b"pc=0x").is_some() => {
                     pending = Pending::Frame {
                         func: Span::of(cur, t),
                         args: Span::default(),
@@ -586,6 +587,13 @@ impl Worker {
                     };
                     continue;
                 }
+                // The input's last line, and not a frame: a dump cut mid-line, with a
+                // newline added after the cut (by a copy, a log shipper, an editor).
+                None if last => {
+                    truncated = true;
+                    break;
+                }
+                _ => {}
             }
             out.warn(
                 l.no,
