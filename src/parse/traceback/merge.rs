@@ -74,6 +74,89 @@ impl ArgsTable<'_> {
     }
 }
 
+/// The goroutine ids met so far: a bitmap in pages of 4096 ids, found by hashing the page
+/// number. Ids are handed out in small batches per P, so the ids of one dump crowd into few
+/// pages: a million goroutines cost a few hundred KiB here.
+#[derive(Default)]
+struct IdSet {
+    index: AHashMap<u64, u32>,
+    pages: Vec<[u64; 64]>,
+    /// The page last used, as (page number, index): consecutive ids share it.
+    last: Option<(u64, u32)>,
+}
+
+impl IdSet {
+    /// Adds `id`; false when it was there already.
+    #[inline]
+    fn insert(&mut self, id: u64) -> bool {
+        let page = id >> 12;
+        let i = match self.last {
+            Some((p, i)) if p == page => i,
+            _ => {
+                let next = self.pages.len() as u32;
+                let i = *self.index.entry(page).or_insert(next);
+                if i == next {
+                    self.pages.push([0; 64]);
+                }
+                self.last = Some((page, i));
+                i
+            }
+        };
+        let bit = id & 4095;
+        let word = &mut self.pages[i as usize][(bit >> 6) as usize];
+        let mask = 1u64 << (bit & 63);
+        let new = *word & mask == 0;
+        *word |= mask;
+        new
+    }
+}
+
+/// Goroutines printed more than once (several threads crashing at once interleave their
+/// dumps): each is kept once, from its first copy.
+#[derive(Default)]
+struct Repeats {
+    seen: IdSet,
+    /// The first few repeated ids, for the warning.
+    ids: Vec<u64>,
+    copies: u64,
+}
+
+impl Repeats {
+    /// True when the goroutine `id` was met before. Goroutine 0 (each thread's system
+    /// goroutine in a SIGQUIT dump) and unreadable ids (`u64::MAX`) may repeat.
+    #[inline]
+    fn repeated(&mut self, id: u64) -> bool {
+        if id == 0 || id == u64::MAX || self.seen.insert(id) {
+            return false;
+        }
+        self.copies += 1;
+        if self.ids.len() < 5 && !self.ids.contains(&id) {
+            self.ids.push(id);
+        }
+        true
+    }
+
+    fn warning(&self) -> Option<Warning> {
+        if self.copies == 0 {
+            return None;
+        }
+        let ids: Vec<String> = self.ids.iter().map(u64::to_string).collect();
+        Some(Warning {
+            line: None,
+            message: format!(
+                "{} goroutine blocks repeat an id printed earlier (goroutine {}{}): several threads wrote the dump at once; each goroutine is counted once, from its first copy",
+                self.copies,
+                ids.join(", "),
+                if self.copies as usize > ids.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            ),
+        })
+    }
+}
+
 /// Builds the snapshot from chunk results handed over in order.
 pub(super) struct Merger<'a> {
     b: SnapshotBuilder,
@@ -88,6 +171,7 @@ pub(super) struct Merger<'a> {
     more_warnings: u64,
     truncated: Option<u64>,
     preamble_dropped: usize,
+    repeats: Repeats,
     /// The input's length when known in advance (a mapped file), to size the goroutine
     /// table from the first chunk.
     input_len: Option<usize>,
@@ -114,6 +198,7 @@ impl<'a> Merger<'a> {
             more_warnings: 0,
             truncated: None,
             preamble_dropped: 0,
+            repeats: Repeats::default(),
             input_len: None,
         }
     }
@@ -202,6 +287,9 @@ impl<'a> Merger<'a> {
         }
         snap.goroutines.reserve(out.goroutines.len());
         for g in &out.goroutines {
+            if self.repeats.repeated(g.id) {
+                continue;
+            }
             let args = if g.args_n == 0 {
                 NONE
             } else {
@@ -292,6 +380,9 @@ impl<'a> Merger<'a> {
                 message: "the input ends inside the goroutine block that starts here: the dump is truncated, so that goroutine's stack is incomplete; everything before it was read".into(),
             });
         }
+        if let Some(w) = self.repeats.warning() {
+            snap.warnings.push(w);
+        }
         if self.more_warnings > 0 {
             snap.warnings.push(Warning {
                 line: None,
@@ -321,5 +412,36 @@ impl<'a> Merger<'a> {
             });
         }
         Ok(self.b.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_are_found_across_pages_and_far_apart_ids() {
+        let mut r = Repeats::default();
+        let ids = [1, 4095, 4096, 8191, 5_000_000_017, 64, 2];
+        for id in ids {
+            assert!(!r.repeated(id), "{id} is new");
+        }
+        for id in ids {
+            assert!(r.repeated(id), "{id} was seen");
+        }
+        // Every thread's system goroutine is goroutine 0; an unreadable id is u64::MAX.
+        for _ in 0..3 {
+            assert!(!r.repeated(0) && !r.repeated(u64::MAX));
+        }
+        assert!(!r.repeated(4097));
+        let w = r.warning().expect("repeats are reported");
+        assert!(
+            w.message.starts_with(
+                "7 goroutine blocks repeat an id printed earlier (goroutine 1, 4095, 4096, 8191, 5000000017, …)"
+            ),
+            "{}",
+            w.message
+        );
+        assert!(Repeats::default().warning().is_none());
     }
 }
