@@ -23,25 +23,37 @@ use crate::model::{Format, Frame, Labels, Record, Snapshot, SnapshotBuilder, Sta
 const HEADER_GOROUTINE: &str = "goroutine profile: total ";
 const HEADER_LEAK: &str = "goroutineleak profile: total ";
 
-/// `Some(true)` when the first non-blank line is a debug=1 header.
+/// `Some(true)` when a line of the head is a debug=1 header. Lines before it (the command
+/// or URL that fetched the profile, a shell prompt) are allowed, unless one of them is a
+/// goroutine header of a traceback dump, whose parser then owns the input.
 pub fn sniff(head: &[u8]) -> Option<bool> {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let start = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(head.len());
-    let rest = &head[start..];
-    let end = rest.iter().position(|&b| b == b'\n');
-    let line = &rest[..end.unwrap_or(rest.len())];
-    for h in [HEADER_GOROUTINE, HEADER_LEAK] {
-        if line.starts_with(h.as_bytes()) {
-            return Some(true);
+    let mut rest = head;
+    loop {
+        let end = rest.iter().position(|&b| b == b'\n');
+        let line = &rest[..end.unwrap_or(rest.len())];
+        let t = trim_start(line);
+        for h in [HEADER_GOROUTINE, HEADER_LEAK] {
+            if t.starts_with(h.as_bytes()) {
+                return Some(true);
+            }
+            if end.is_none() && !t.is_empty() && h.as_bytes().starts_with(t) {
+                return None;
+            }
         }
-        if end.is_none() && h.as_bytes().starts_with(line) {
-            return None;
+        if crate::parse::traceback::is_header_line(t) {
+            return Some(false);
+        }
+        match end {
+            Some(e) => rest = &rest[e + 1..],
+            None => return Some(false),
         }
     }
-    Some(false)
+}
+
+fn trim_start(line: &[u8]) -> &[u8] {
+    let n = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    &line[n..]
 }
 
 /// Reads a debug=1 profile.
@@ -52,6 +64,8 @@ pub fn parse(
 ) -> Result<Snapshot, ParseError> {
     let mut lines = Lines::new(input, source);
     let mut p: Option<Parser> = None;
+    // Lines before the header: how many, and the first, for the warning or the error.
+    let mut before: (u64, Option<String>) = (0, None);
     while let Some(line) = lines.next_line()? {
         let n = lines.number;
         match &mut p {
@@ -65,13 +79,22 @@ pub fn parse(
                 } else if let Some(r) = t.strip_prefix(HEADER_LEAK) {
                     (Format::LeakDebug1, r)
                 } else {
-                    return Err(ParseError::NotEvidence {
-                        source_name: source.into(),
-                        found: format!("text whose first line is {:?}", clip(t)),
-                        expected: "a `goroutine profile: total N` (debug=1) profile",
-                    });
+                    before.0 += 1;
+                    before.1.get_or_insert_with(|| clip(t).to_string());
+                    continue;
                 };
                 let mut b = SnapshotBuilder::new(source, format).with_args_budget(opts.args_budget);
+                if let (skipped @ 1.., Some(first)) = (before.0, &before.1) {
+                    let what = match skipped {
+                        1 => format!("the line before its header ({first:?}) is"),
+                        n => format!("the {n} lines before its header (the first: {first:?}) are"),
+                    };
+                    warn(
+                        &mut b,
+                        n,
+                        format!("the profile starts here; {what} not part of it and skipped"),
+                    );
+                }
                 match rest.trim().parse::<u64>() {
                     Ok(total) => b.snap().declared_total = Some(total),
                     Err(_) => warn(&mut b, n, format!("the total {:?} is not a number", rest)),
@@ -88,7 +111,10 @@ pub fn parse(
     let Some(mut p) = p else {
         return Err(ParseError::NotEvidence {
             source_name: source.into(),
-            found: "the input is empty".into(),
+            found: match before.1 {
+                Some(first) => format!("text whose first line is {first:?} and no profile header"),
+                None => "the input is empty".into(),
+            },
             expected: "a `goroutine profile: total N` (debug=1) profile",
         });
     };
@@ -580,6 +606,48 @@ mod tests {
         assert_eq!(sniff(b"goroutine 1 [running]:\n"), Some(false));
         assert_eq!(sniff(b"gorout"), None);
         assert_eq!(sniff(b"File: srv\n"), Some(false));
+    }
+
+    #[test]
+    fn r_lines_before_the_header_are_skipped_with_a_warning() {
+        // Hand-written: what `curl -v` or an admin tool prints before the profile it fetched.
+        let head = "Querying introspection socket: /debug/pprof/goroutine?debug=1\n$ curl x\n\n";
+        assert_eq!(sniff(format!("{head}{BASIC}").as_bytes()), Some(true));
+        let s = crate::parse::parse_reader(
+            Box::new(std::io::Cursor::new(format!("{head}{BASIC}").into_bytes())),
+            "t.txt",
+            &Options::default(),
+        )
+        .expect("parses");
+        assert_eq!(s.format, Some(Format::Debug1));
+        assert_eq!(s.goroutine_count(), 4);
+        assert_eq!(s.records.len(), read(BASIC).records.len());
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert_eq!(s.warnings[0].line, Some(4));
+        assert!(
+            s.warnings[0].message.contains(
+                "the 2 lines before its header (the first: \"Querying introspection socket: /debug/pprof/goroutine?debug=1\") are not part of it and skipped"
+            ),
+            "{:?}",
+            s.warnings
+        );
+        // A traceback dump that quotes a debug=1 header later stays a traceback dump.
+        assert_eq!(
+            sniff(b"goroutine 1 [running]:\nmain.main()\n\nlog: goroutine profile: total 3\n"),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn r_no_header_at_all_names_the_first_line() {
+        let e = parse(
+            Box::new(std::io::Cursor::new(b"hello\nworld\n".to_vec())),
+            "t.txt",
+            &Options::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("t.txt: text whose first line is \"hello\" and no profile header; expected a `goroutine profile: total N`"), "{e}");
     }
 
     #[test]

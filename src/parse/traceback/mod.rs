@@ -59,6 +59,11 @@ pub fn sniff(head: &[u8]) -> Option<bool> {
     None
 }
 
+/// True when `line` starts like a goroutine header (`goroutine <digits> ` then `[` or `gp=`).
+pub fn is_header_line(line: &[u8]) -> bool {
+    header::is_header(line)
+}
+
 /// Heads that announce one of the other formats on their first line.
 fn is_other_format(line: &[u8]) -> bool {
     line.starts_with(&[0x1f, 0x8b])
