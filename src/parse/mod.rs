@@ -18,6 +18,7 @@ mod sigbus;
 pub mod sockets;
 pub mod traceback;
 pub mod traces;
+pub mod wrapped;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -155,6 +156,26 @@ pub fn parse_reader(
             return (p.parse)(replay(head, reader), source, opts);
         }
     }
+    if let Some(w) = wrapped::detect(&head) {
+        // A dump inside other text: unwrapped in memory, then read as if it came so.
+        let mut data = head;
+        let mut reader = reader;
+        reader.read_to_end(&mut data).map_err(io_err)?;
+        let text = wrapped::unwrap(&data, &w);
+        drop(data);
+        let mut snap = match PARSERS.iter().find(|p| (p.sniff)(&text) == Some(true)) {
+            Some(p) => (p.parse)(Box::new(io::Cursor::new(text)), source, opts)?,
+            None => traceback::parse(Box::new(io::Cursor::new(text)), source, opts)?,
+        };
+        snap.warnings.insert(
+            0,
+            crate::model::Warning {
+                line: None,
+                message: wrapped::note(&w),
+            },
+        );
+        return Ok(snap);
+    }
     if let Some(found) = describe_non_evidence(&head) {
         return Err(ParseError::NotEvidence {
             source_name: source.into(),
@@ -193,7 +214,8 @@ pub fn parse_path(path: &str, opts: &Options) -> Result<Snapshot, ParseError> {
 fn goes_to_traceback(head: &[u8]) -> bool {
     match PARSERS.iter().find(|p| (p.sniff)(head) == Some(true)) {
         Some(p) => p.format == Format::Traceback,
-        None => describe_non_evidence(head).is_none(),
+        // Unclaimed text is read by the traceback parser, unless it holds a wrapped dump.
+        None => describe_non_evidence(head).is_none() && wrapped::detect(head).is_none(),
     }
 }
 
