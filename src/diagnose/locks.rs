@@ -4,8 +4,9 @@
 //! - *past its lock site*: a goroutine inside a function where others call `Lock` on the same
 //!   object, but at another line (or, with argument words, carrying the object's owner
 //!   pointer), is past its own `Lock` and holds the object;
-//! - *inside `Once.Do`*: a goroutine with `sync.(*Once).doSlow` on its stack for the same
-//!   `Once`, not waiting on its mutex, is running the function the others wait for;
+//! - *inside `Once.Do`*: a goroutine with `sync.(*Once).doSlow` (or, before Go 1.13,
+//!   `sync.(*Once).Do`) on its stack for the same `Once`, not waiting on its mutex, is
+//!   running the function the others wait for;
 //! - *re-locking*: a single goroutine waiting on an object it already holds further up its
 //!   own stack.
 //!
@@ -208,10 +209,8 @@ fn infer_holders(facts: &Facts, lock: &LockObj) -> Vec<Holder> {
                 continue;
             }
             let frames = &facts.stack(b.stack).frames;
-            if let Some(i) = frames
-                .iter()
-                .position(|f| &*f.function == "sync.(*Once).doSlow")
-            {
+            // Go 1.13+ runs the function from `doSlow`; older releases from `Do` itself.
+            if let Some(i) = frames.iter().position(|f| is_once_runner(&f.function)) {
                 // The doSlow word itself is often stale (`?`); the holder then shows the Once's
                 // owner (the struct it is a field of) in one of its frames.
                 let confirmed = addr.is_some_and(|a| {
@@ -307,6 +306,12 @@ fn infer_holders(facts: &Facts, lock: &LockObj) -> Vec<Holder> {
     holders
 }
 
+/// The frame of `sync.Once` that calls the Once's function: `doSlow` (Go 1.13+), or `Do`
+/// (earlier releases, and the first of the two frames when `Do` is inlined).
+fn is_once_runner(function: &str) -> bool {
+    function == "sync.(*Once).doSlow" || function == "sync.(*Once).Do"
+}
+
 /// Without argument words: does the holder call `Once.Do` from the same function as the
 /// waiters do?
 fn same_once_caller(facts: &Facts, lock: &LockObj, holder: usize, at: usize) -> bool {
@@ -321,7 +326,84 @@ fn same_once_caller(facts: &Facts, lock: &LockObj, holder: usize, at: usize) -> 
     lock.waiters.iter().any(|&w| {
         let wf = &facts.stack(facts.blobs[w].stack).frames;
         wf.iter()
-            .position(|f| &*f.function == "sync.(*Once).doSlow")
+            .position(|f| is_once_runner(&f.function))
             .is_some_and(|i| caller(wf, i) == h)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnose::{Options, diagnose};
+    use crate::parse::{self, parse_reader};
+
+    fn read(text: &str) -> crate::model::Snapshot {
+        parse_reader(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            "t.txt",
+            &parse::Options::default(),
+        )
+        .expect("parses")
+    }
+
+    #[test]
+    fn a_goroutine_running_a_once_function_before_go_1_13_holds_it() {
+        // Hand-written in the shape Go 1.10 prints: `Once.Do` calls the function itself
+        // (there is no `doSlow`), and that function never returns.
+        let snap = read(
+            "goroutine 102 [select]:
+main.loop(0xc4201b4200)
+\t/src/app/main.go:78 +0x12c
+main.start.func1()
+\t/src/app/main.go:60 +0x2a
+sync.(*Once).Do(0x1147818, 0xc420163710)
+\t/usr/local/go/src/sync/once.go:44 +0xbe
+created by main.start
+\t/src/app/main.go:60 +0x80
+
+goroutine 105 [semacquire, 9 minutes]:
+sync.runtime_SemacquireMutex(0x114781c, 0x0)
+\t/usr/local/go/src/runtime/sema.go:71 +0x3d
+sync.(*Mutex).Lock(0x1147818)
+\t/usr/local/go/src/sync/mutex.go:134 +0x108
+sync.(*Once).Do(0x1147818, 0xc4201638b0)
+\t/usr/local/go/src/sync/once.go:40 +0x44
+main.start(0xc4201b4200)
+\t/src/app/main.go:60 +0x80
+created by main.main
+\t/src/app/main.go:20 +0x80
+",
+        );
+        let d = diagnose(&[snap], &Options::default());
+        let f = d.findings.first().expect("a finding");
+        assert_eq!(
+            f.kind, "lock-held-by-blocked-goroutine",
+            "{:#?}",
+            d.findings
+        );
+        let root = f.root.first().expect("a line to fix");
+        assert_eq!((&*root.function, root.line), ("main.loop", 78), "{f:#?}");
+    }
+
+    #[test]
+    fn a_waiter_with_only_library_frames_is_placed_at_its_creator() {
+        // Hand-written in the shape Go 1.10 prints, the stack cut below `Once.Do`: no
+        // application frame, so the line to open is where the goroutine was started, not
+        // the runtime's semaphore.
+        let snap = read(
+            "goroutine 105 [semacquire, 9 minutes]:
+sync.runtime_SemacquireMutex(0x114781c, 0x0)
+\t/usr/local/go/src/runtime/sema.go:71 +0x3d
+sync.(*Mutex).Lock(0x1147818)
+\t/usr/local/go/src/sync/mutex.go:134 +0x108
+sync.(*Once).Do(0x1147818, 0xc4201638b0)
+\t/usr/local/go/src/sync/once.go:40 +0x44
+created by main.start
+\t/src/app/main.go:60 +0x80
+",
+        );
+        let d = diagnose(&[snap], &Options::default());
+        let f = d.findings.first().expect("a finding");
+        let root = f.root.first().expect("a line to fix");
+        assert_eq!((&*root.function, root.line), ("main.start", 60), "{f:#?}");
+    }
 }

@@ -96,7 +96,7 @@ impl Detector for LockHeldByBlocked {
                 }
             )];
             evidence.push(match h.how {
-                HoldHow::InsideOnce => format!("{holder_id} is running that Once's function (it is inside sync.(*Once).doSlow{}), so the Once's mutex is held", if h.confirmed { " for the same Once" } else { "" }),
+                HoldHow::InsideOnce => format!("{holder_id} is running that Once's function (it is inside {}{}), so the Once's mutex is held", holding_frame.function, if h.confirmed { " for the same Once" } else { "" }),
                 _ => format!("{holder_id} holds it: it is in {} past its Lock{}", holding_frame.function, if h.confirmed { ", carrying the same object" } else { "" }),
             });
             evidence.push(format!(
