@@ -47,12 +47,19 @@ pub struct Blob {
 }
 
 impl Blob {
-    /// The application frame where these goroutines block, or the leaf frame.
-    pub fn site<'a>(&self, facts: &'a Facts) -> Option<&'a Frame> {
+    /// The application frame where these goroutines block; for a stack of library frames
+    /// only (often one cut short), the application function that started them; else the
+    /// leaf frame.
+    pub fn site<'a>(&'a self, facts: &'a Facts) -> Option<&'a Frame> {
         let frames = &facts.stack(self.stack).frames;
         self.wait
             .site
             .and_then(|i| frames.get(i))
+            .or_else(|| {
+                self.creator
+                    .as_ref()
+                    .filter(|c| !crate::knowledge::is_library(&c.function))
+            })
             .or_else(|| frames.first())
     }
 
