@@ -164,6 +164,9 @@ pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
     let mut findings: Vec<Finding> = DETECTORS.iter().flat_map(|d| d.check(&cx)).collect();
     fold_symptoms(&mut findings);
     rank(&mut findings);
+    if findings.is_empty() {
+        notes.extend(pile_up(&cx.facts));
+    }
     if !opts.src.is_empty() {
         let idx = source::SourceIndex::new(&opts.src);
         for f in &mut findings {
@@ -178,6 +181,34 @@ pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
         notes,
         warnings,
     }
+}
+
+/// When nothing was found stuck: the application line where most goroutines are, if one
+/// holds most of them. No detector could say what they wait for, but a pile-up that large
+/// is where a reader of the dump would look first.
+fn pile_up(facts: &facts::Facts<'_>) -> Option<String> {
+    const MIN_GOROUTINES: u64 = 100;
+    let mut at: ahash::AHashMap<(&str, &str, u32), u64> = ahash::AHashMap::new();
+    for b in &facts.blobs {
+        let Some(i) = b.wait.site else {
+            continue;
+        };
+        let f = &facts.stack(b.stack).frames[i];
+        *at.entry((&f.function, &f.file, f.line)).or_default() += b.count;
+    }
+    let (&(function, file, line), &n) = at.iter().max_by_key(|(k, n)| (**n, *k))?;
+    if n < MIN_GOROUTINES || n * 2 <= facts.total {
+        return None;
+    }
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    // Tenths of a percent, rounded down: 97,908 of 97,911 is 99.9%, not 100%.
+    let tenths = n * 1000 / facts.total;
+    Some(format!(
+        "{n} of {} goroutines ({}.{}%) are at one line, {function} ({base}:{line}); no detector could tell what they wait for, but a pile-up that large is the place to look (`hangdoc stacks --min-count {n}` shows their stack)",
+        facts.total,
+        tenths / 10,
+        tenths % 10
+    ))
 }
 
 /// Growth of goroutines already explained by another finding (they pile up behind a stuck
@@ -257,4 +288,51 @@ pub fn rank(findings: &mut [Finding]) {
                 f(a).cmp(&f(b))
             })
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diagnose_text(text: &str) -> Diagnosis {
+        let snap = crate::parse::parse_reader(
+            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+            "t.txt",
+            &crate::parse::Options::default(),
+        )
+        .expect("parses");
+        diagnose(&[snap], &Options::default())
+    }
+
+    /// Hand-written debug=1 profile: `n` goroutines at one application line (the runtime
+    /// frames that would say what they wait for are hidden, as debug=1 hides them), and
+    /// 10 elsewhere.
+    fn profile(n: u64) -> String {
+        format!(
+            "goroutine profile: total {}\n{n} @ 0x4aa18e 0x43e1ab 0xad1d2b 0x4b2001\n#\t0xad1d2a\tmain.(*limiter).Do+0x8a\t/src/app/limit.go:172\n\n10 @ 0x4aa18e 0x4b2001\n#\t0x4b2000\tmain.poll+0x20\t/src/app/poll.go:9\n\n",
+            n + 10
+        )
+    }
+
+    #[test]
+    fn a_pile_up_at_one_line_is_noted_when_nothing_is_found() {
+        let d = diagnose_text(&profile(150));
+        assert!(d.findings.is_empty(), "{:#?}", d.findings);
+        let note = d
+            .notes
+            .iter()
+            .find(|n| n.contains("at one line"))
+            .expect("a pile-up note");
+        assert!(
+            note.starts_with(
+                "150 of 160 goroutines (93.7%) are at one line, main.(*limiter).Do (limit.go:172);"
+            ),
+            "{note}"
+        );
+        // Below 100 goroutines, or under half of them, it is not worth a note.
+        for n in [60, 9] {
+            let d = diagnose_text(&profile(n));
+            assert!(!d.notes.iter().any(|x| x.contains("at one line")), "{n}");
+        }
+    }
 }
