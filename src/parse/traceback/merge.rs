@@ -144,8 +144,11 @@ impl Repeats {
         Some(Warning {
             line: None,
             message: format!(
-                "{} goroutine blocks repeat an id printed earlier (goroutine {}{}): several threads wrote the dump at once; each goroutine is counted once, from its first copy",
-                self.copies,
+                "{} an id printed earlier (goroutine {}{}): several threads wrote the dump at once; each goroutine is counted once, from its first copy",
+                match self.copies {
+                    1 => "1 goroutine block repeats".to_string(),
+                    n => format!("{n} goroutine blocks repeat"),
+                },
                 ids.join(", "),
                 if self.copies as usize > ids.len() {
                     ", …"

@@ -665,7 +665,7 @@ main.f(0x2)
     assert!(
         s.warnings[0]
             .message
-            .starts_with("1 goroutine blocks repeat an id printed earlier (goroutine 24)"),
+            .starts_with("1 goroutine block repeats an id printed earlier (goroutine 24)"),
         "{:?}",
         s.warnings
     );
