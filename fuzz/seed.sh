@@ -2,7 +2,7 @@
 # Fills fuzz/corpus/<target>/ from tests/fixtures/**, so
 # fuzzing starts from real inputs. The protobuf target gets the profiles gunzipped, since
 # its parser sees them after the reading path has unwrapped gzip. The traceback target,
-# the generic entry point, gets every fixture.
+# the generic entry point, and the wrapped target get every fixture.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 fx=$here/../tests/fixtures
@@ -19,12 +19,13 @@ seed traces traces
 seed traceback .
 seed sockets sockets
 seed diagnose .
+seed wrapped .
 mkdir -p "$here/corpus/proto"
 if [ -d "$fx/proto" ]; then
   for f in "$fx"/proto/*.pb.gz; do
     [ -f "$f" ] && gzip -dc "$f" > "$here/corpus/proto/$(basename "$f" .gz)"
   done
 fi
-for t in debug1 traces traceback sockets proto; do
+for t in debug1 traces traceback sockets proto wrapped; do
   echo "$t: $(ls "$here/corpus/$t" | wc -l) seeds"
 done
