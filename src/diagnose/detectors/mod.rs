@@ -5,6 +5,7 @@
 mod chan_recv_no_sender;
 mod chan_send_no_receiver;
 mod cond_never_signaled;
+mod crash;
 mod global_deadlock;
 mod goroutine_growth;
 mod io_without_deadline;
@@ -91,4 +92,5 @@ pub static DETECTORS: &[&dyn Detector] = &[
     &io_without_deadline::IoWithoutDeadline,
     &goroutine_growth::GoroutineGrowth,
     &global_deadlock::GlobalDeadlock,
+    &crash::Crash,
 ];
