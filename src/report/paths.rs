@@ -5,6 +5,68 @@ use std::borrow::Cow;
 
 use crate::model::FuncName;
 
+/// The top-level directories of the standard library (`$GOROOT/src/<dir>`). A package whose
+/// path starts elsewhere is the program's own, even without a dot in its first element (old
+/// GOPATH code such as `easy/util`).
+const STD_TOP: &[&str] = &[
+    "archive",
+    "bufio",
+    "builtin",
+    "bytes",
+    "cmd",
+    "cmp",
+    "compress",
+    "container",
+    "context",
+    "crypto",
+    "database",
+    "debug",
+    "embed",
+    "encoding",
+    "errors",
+    "expvar",
+    "flag",
+    "fmt",
+    "go",
+    "hash",
+    "html",
+    "image",
+    "index",
+    "internal",
+    "io",
+    "iter",
+    "log",
+    "maps",
+    "math",
+    "mime",
+    "net",
+    "os",
+    "path",
+    "plugin",
+    "reflect",
+    "regexp",
+    "runtime",
+    "slices",
+    "sort",
+    "strconv",
+    "strings",
+    "structs",
+    "sync",
+    "syscall",
+    "testing",
+    "text",
+    "time",
+    "unicode",
+    "unique",
+    "unsafe",
+    "vendor",
+    "weak",
+];
+
+fn is_std_top(dir: &str) -> bool {
+    STD_TOP.contains(&dir)
+}
+
 /// Shortens a source path for reading: the Go root becomes `$GOROOT` and the module cache
 /// `$GOMODCACHE`. `function` (the frame's function) tells a standard-library file from a
 /// user file that happens to live under some `/src/` directory.
@@ -13,17 +75,59 @@ pub fn short_path<'a>(file: &'a str, function: &str) -> Cow<'a, str> {
         return Cow::Owned(format!("$GOMODCACHE/{}", &file[i + 9..]));
     }
     let pkg = FuncName::split(function).package;
-    let std_lib = !pkg.is_empty()
-        && pkg != "main"
-        && !pkg
-            .split('/')
-            .next()
-            .is_some_and(|first| first.contains('.'));
+    let std_lib = pkg.split('/').next().is_some_and(is_std_top);
     if std_lib {
-        let needle = format!("/src/{pkg}/");
-        if let Some(i) = file.find(&needle) {
-            return Cow::Owned(format!("$GOROOT{}", &file[i..]));
+        // The Go root is what precedes `/src/<std dir>/`. The file's directory may differ
+        // from the function's package (`net.runtime_pollWait` lives in runtime/netpoll.go).
+        let mut from = file.len();
+        while let Some(i) = file[..from].rfind("/src/") {
+            let rest = &file[i + 5..];
+            if rest.split('/').next().is_some_and(is_std_top) && rest.contains('/') {
+                return Cow::Owned(format!("$GOROOT{}", &file[i..]));
+            }
+            from = i;
         }
     }
     Cow::Borrowed(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_path;
+
+    #[test]
+    fn the_go_root_and_module_cache_are_abbreviated_only_for_their_own_files() {
+        let cases = [
+            (
+                "/usr/local/go/src/net/http/server.go",
+                "net/http.(*conn).serve",
+                "$GOROOT/src/net/http/server.go",
+            ),
+            (
+                "c:/go/src/runtime/netpoll.go",
+                "net.runtime_pollWait",
+                "$GOROOT/src/runtime/netpoll.go",
+            ),
+            (
+                "/root/go/pkg/mod/github.com/x/y@v1.0.0/a.go",
+                "github.com/x/y.F",
+                "$GOMODCACHE/github.com/x/y@v1.0.0/a.go",
+            ),
+            // GOPATH code whose import path has no dot is the program's, not the library's.
+            (
+                "e:/golang/src/easy/esUtil/esChan/esChanCache.go",
+                "easy/esUtil/esChan.(*C).run",
+                "e:/golang/src/easy/esUtil/esChan/esChanCache.go",
+            ),
+            (
+                "/home/me/src/net/main.go",
+                "main.main",
+                "/home/me/src/net/main.go",
+            ),
+            ("/src/app/main.go", "main.main", "/src/app/main.go"),
+        ];
+        for (file, function, want) in cases {
+            assert_eq!(short_path(file, function), want, "{file}");
+        }
+    }
 }
