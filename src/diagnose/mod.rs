@@ -163,6 +163,10 @@ pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
     let cx = Context::new(primary, sockets, series);
     let mut findings: Vec<Finding> = DETECTORS.iter().flat_map(|d| d.check(&cx)).collect();
     fold_symptoms(&mut findings);
+    if let Some(why) = partial_dump(primary) {
+        temper_absences(&mut findings);
+        notes.push(why);
+    }
     rank(&mut findings);
     if findings.is_empty() {
         notes.extend(pile_up(&cx.facts));
@@ -180,6 +184,56 @@ pub fn diagnose(snaps: &[Snapshot], opts: &Options) -> Diagnosis {
         findings,
         notes,
         warnings,
+    }
+}
+
+/// Findings that rest on something being absent from the dump (no holder, no sender, no
+/// worker left): a dump that shows only some goroutines cannot prove them.
+const ABSENCE_KINDS: &[&str] = &[
+    "lock-never-released",
+    "chan-send-no-receiver",
+    "chan-recv-no-sender",
+    "waitgroup-never-done",
+    "cond-never-signaled",
+    "pool-exhausted-leak",
+];
+
+/// Why a per-goroutine dump shows only some of the program's goroutines, if it does:
+/// goroutine 1 runs `main` for the whole life of a program, so every full dump has it. A
+/// goroutineleak profile lists only the leaked goroutines on purpose, and the runtime has
+/// proved them unreachable: it is not partial in this sense.
+fn partial_dump(snap: &Snapshot) -> Option<String> {
+    if snap.format != Some(Format::Traceback) || snap.goroutines.is_empty() {
+        return None;
+    }
+    let leak_profile = snap
+        .goroutines
+        .iter()
+        .any(|g| g.flags.has(crate::model::GFlags::LEAKED));
+    if leak_profile || snap.goroutines.iter().any(|g| g.id == 1) {
+        return None;
+    }
+    Some(format!(
+        "{} shows only some of the program's goroutines ({} of them; goroutine 1, which runs main, is not there): an excerpt, one goroutine's stack, or a crash printed with GOTRACEBACK=single",
+        snap.source,
+        snap.goroutines.len()
+    ))
+}
+
+/// Lowers findings that rest on an absence when the dump is partial: what they call missing
+/// may only be missing from the dump.
+fn temper_absences(findings: &mut [Finding]) {
+    for f in findings
+        .iter_mut()
+        .filter(|f| ABSENCE_KINDS.contains(&f.kind))
+    {
+        f.confidence = (f.confidence / 2.0).min(0.45);
+        if f.severity == Severity::Critical {
+            f.severity = Severity::Warning;
+        }
+        f.evidence.push(
+            "but the dump is partial (goroutine 1 is not in it): what this finding calls missing may only be missing from the dump; capture every goroutine (debug=2, or SIGQUIT with GOTRACEBACK=all) to confirm".into(),
+        );
     }
 }
 
@@ -334,5 +388,59 @@ mod tests {
             let d = diagnose_text(&profile(n));
             assert!(!d.notes.iter().any(|x| x.contains("at one line")), "{n}");
         }
+    }
+
+    #[test]
+    fn absences_in_a_partial_dump_are_warnings_with_low_confidence() {
+        // Hand-written in the shape of a dump pasted into a bug report: one goroutine waiting
+        // for days on a read lock, the rest of the dump left out.
+        let waiter = "goroutine 115 [semacquire, 5611 minutes]:
+sync.runtime_Semacquire(0xc421056a74)
+\t/usr/local/go/src/runtime/sema.go:56 +0x3b
+sync.(*RWMutex).RLock(0xc421056a68)
+\t/usr/local/go/src/sync/rwmutex.go:50 +0x4b
+example.com/app/exec.(*Store).List(0xc421056a60, 0x0, 0x0, 0x0)
+\t/src/app/exec/exec.go:140 +0x4d
+created by example.com/app.New
+\t/src/app/daemon.go:980 +0x2b17
+";
+        let main =
+            "goroutine 1 [select, 5611 minutes]:\nmain.main()\n\t/src/app/main.go:30 +0x2da\n\n";
+        let full = diagnose_text(&format!("{main}{waiter}"));
+        let f = &full.findings[0];
+        assert_eq!(
+            (f.kind, f.severity),
+            ("lock-never-released", Severity::Critical)
+        );
+        assert!(f.confidence > 0.8, "{}", f.confidence);
+        assert!(
+            !full
+                .notes
+                .iter()
+                .any(|n| n.contains("partial") || n.contains("only some"))
+        );
+
+        let part = diagnose_text(waiter);
+        let f = &part.findings[0];
+        assert_eq!(
+            (f.kind, f.severity),
+            ("lock-never-released", Severity::Warning)
+        );
+        assert!(f.confidence <= 0.45, "{}", f.confidence);
+        assert!(
+            f.evidence
+                .last()
+                .is_some_and(|e| e.starts_with("but the dump is partial")),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            part.notes
+                .iter()
+                .any(|n| n
+                    .starts_with("t.txt shows only some of the program's goroutines (1 of them;")),
+            "{:?}",
+            part.notes
+        );
     }
 }
