@@ -58,7 +58,7 @@ impl Blob {
             .or_else(|| {
                 self.creator
                     .as_ref()
-                    .filter(|c| !crate::knowledge::is_library(&c.function))
+                    .filter(|c| !crate::knowledge::is_library_frame(c))
             })
             .or_else(|| frames.first())
     }

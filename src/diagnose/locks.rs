@@ -269,7 +269,7 @@ fn infer_holders(facts: &Facts, lock: &LockObj) -> Vec<Holder> {
             0
         };
         for (i, f) in frames.iter().enumerate().skip(start) {
-            if knowledge::is_library(&f.function) || !site_funcs.contains(&*f.function) {
+            if knowledge::is_library_frame(f) || !site_funcs.contains(&*f.function) {
                 continue;
             }
             let past_site = !site_lines.contains(&(&*f.function, f.line));

@@ -118,7 +118,7 @@ pub fn pools(facts: &Facts) -> Vec<PoolState> {
                         .iter()
                         .enumerate()
                         .skip(site + 1)
-                        .find(|(_, f)| !knowledge::is_library(&f.function))
+                        .find(|(_, f)| !knowledge::is_library_frame(f))
                     {
                         let e = outer.entry(&*f.function).or_default();
                         e.0 += b.count;

@@ -287,7 +287,7 @@ pub fn analyse(snaps: &[&Snapshot]) -> Option<SeriesFacts> {
                 .frames
                 .iter()
                 .rev()
-                .find(|f| !crate::knowledge::is_library(&f.function))
+                .find(|f| !crate::knowledge::is_library_frame(f))
             {
                 if !out
                     .started

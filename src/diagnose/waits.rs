@@ -131,9 +131,7 @@ fn is_sync_frame(f: &str) -> bool {
 pub fn classify(stack: &Stack, reason: WaitReason, args: Option<Args<'_>>) -> Wait {
     let frames = &stack.frames;
     let arg = |i: usize| args.and_then(|a| a.get(i));
-    let site = frames
-        .iter()
-        .position(|f| !knowledge::is_library(&f.function));
+    let site = frames.iter().position(|f| !knowledge::is_library_frame(f));
     let region_end = site.unwrap_or(frames.len());
     let mut w = Wait {
         kind: WaitKind::Other,
@@ -253,7 +251,7 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<Args<'_>>) -> Wa
             w.lib_frame = Some(oi);
             w.site = frames[oi..]
                 .iter()
-                .position(|f| !knowledge::is_library(&f.function))
+                .position(|f| !knowledge::is_library_frame(f))
                 .map(|p| p + oi);
             return w;
         }
@@ -273,7 +271,7 @@ pub fn classify(stack: &Stack, reason: WaitReason, args: Option<Args<'_>>) -> Wa
         if w.site.is_none() || w.site < Some(sync_end) {
             w.site = frames[sync_end..]
                 .iter()
-                .position(|f| !knowledge::is_library(&f.function))
+                .position(|f| !knowledge::is_library_frame(f))
                 .map(|p| p + sync_end);
         }
         if w.object.is_none() {

@@ -167,6 +167,13 @@ pub fn is_library(function: &str) -> bool {
     is_std(function) || lookup_any(function).is_some() || is_vendored_library(function)
 }
 
+/// True for frames to skip when looking for the application code to blame: library frames
+/// ([`is_library`]) and the `main` that `go test` generates (`_testmain.go`), which only runs
+/// the tests.
+pub fn is_library_frame(frame: &crate::model::Frame) -> bool {
+    is_library(&frame.function) || frame.file.ends_with("_testmain.go")
+}
+
 /// Well-known third-party module prefixes whose frames are never the place to fix an
 /// application's hang (the application's call into them is).
 fn is_vendored_library(function: &str) -> bool {

@@ -101,7 +101,7 @@ pub fn receiver_sentence(cx: &Context, bi: usize) -> String {
             .map(|v| {
                 v.frames
                     .iter()
-                    .find(|f| !crate::knowledge::is_library(&f.function))
+                    .find(|f| !crate::knowledge::is_library_frame(f))
                     .map(|f| f.function.to_string())
                     .unwrap_or_default()
             })
@@ -251,7 +251,7 @@ fn callers(cx: &Context, blobs: &[usize]) -> Vec<crate::diagnose::finding::Victi
         let start = b.wait.site.map_or(0, |s| s + 1);
         let f = frames[start.min(frames.len())..]
             .iter()
-            .find(|f| !crate::knowledge::is_library(&f.function))
+            .find(|f| !crate::knowledge::is_library_frame(f))
             .or_else(|| b.site(facts));
         let Some(f) = f else { continue };
         match out

@@ -41,11 +41,12 @@ impl Detector for GlobalDeadlock {
         });
         let Some(said) = said else { return vec![] };
         let all: Vec<usize> = (0..facts.blobs.len()).collect();
-        // The main goroutine's wait is where to start reading.
+        // The main goroutine's wait is where to start reading, unless main is not the
+        // program's own (a test binary's generated main only waits for the tests).
         let main = facts
             .blobs
             .iter()
-            .position(|b| b.ids.contains(&1))
+            .position(|b| b.ids.contains(&1) && b.wait.site.is_some())
             .or_else(|| facts.blobs.iter().position(|b| b.wait.site.is_some()));
         let mut evidence = vec![format!(
             "the runtime stopped the program: \"{}\"",
@@ -53,7 +54,12 @@ impl Detector for GlobalDeadlock {
         )];
         let mut root = Vec::new();
         if let Some(m) = main {
-            evidence.push(format!("main: {}", describe::what_it_does(facts, m)));
+            let label = if facts.blobs[m].ids.contains(&1) {
+                "main"
+            } else {
+                "start here"
+            };
+            evidence.push(format!("{label}: {}", describe::what_it_does(facts, m)));
             if let Some(s) = facts.blobs[m].site(facts) {
                 root.push(frame_ref(s));
             }
@@ -82,5 +88,61 @@ impl Detector for GlobalDeadlock {
             advice: "Start from main's wait and follow it: what it waits for must be sent, closed, unlocked or marked Done by a goroutine that has exited or is itself waiting. The other findings name the object.".into(),
             source: vec![],
         }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnose::{Options, diagnose};
+
+    #[test]
+    fn in_a_test_binary_the_generated_main_is_not_the_place_to_fix() {
+        // Hand-written in the shape `go test` prints when a test deadlocks.
+        let snap = crate::parse::parse_reader(
+            Box::new(std::io::Cursor::new(
+                "fatal error: all goroutines are asleep - deadlock!
+
+goroutine 1 [chan receive]:
+testing.(*T).Run(0xc000003a40, {0x5a1b2f?, 0x0?}, 0x5b0ea8)
+\t/usr/local/go/src/testing/testing.go:1751 +0x3ab
+testing.(*M).Run(0xc0000b2140)
+\t/usr/local/go/src/testing/testing.go:2054 +0x8e5
+main.main()
+\t_testmain.go:45 +0x9b
+
+goroutine 3 [chan receive (nil chan)]:
+example.com/app.TestDeadlock(0xc000003a40)
+\t/src/app/deadlock_test.go:12 +0x7e
+testing.tRunner(0xc000003a40, 0x5b0ea8)
+\t/usr/local/go/src/testing/testing.go:1690 +0xf4
+created by testing.(*T).Run in goroutine 1
+\t/usr/local/go/src/testing/testing.go:1743 +0x390
+"
+                .as_bytes()
+                .to_vec(),
+            )),
+            "t.txt",
+            &crate::parse::Options::default(),
+        )
+        .expect("parses");
+        let d = diagnose(&[snap], &Options::default());
+        let f = d
+            .findings
+            .iter()
+            .find(|f| f.kind == "global-deadlock")
+            .expect("a global deadlock");
+        assert_eq!(
+            f.root
+                .iter()
+                .map(|r| (r.function.as_str(), r.line))
+                .collect::<Vec<_>>(),
+            [("example.com/app.TestDeadlock", 12)],
+            "{f:#?}"
+        );
+        assert!(
+            f.evidence[1].starts_with("start here: goroutine 3"),
+            "{:?}",
+            f.evidence
+        );
     }
 }

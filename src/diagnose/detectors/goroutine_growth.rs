@@ -45,7 +45,7 @@ impl Detector for GoroutineGrowth {
             let site = g
                 .frames
                 .iter()
-                .find(|f| !knowledge::is_library(&f.function))
+                .find(|f| !knowledge::is_library_frame(f))
                 .or(g.frames.first());
             let Some(site) = site else { continue };
             let mut root = vec![frame_ref(site)];

@@ -75,7 +75,7 @@ impl Detector for LockHeldByBlocked {
             }
             if let Some(outer) = hframes[h.frame..]
                 .iter()
-                .find(|f| !crate::knowledge::is_library(&f.function))
+                .find(|f| !crate::knowledge::is_library_frame(f))
             {
                 let r = frame_ref(outer);
                 if !root.contains(&r) {

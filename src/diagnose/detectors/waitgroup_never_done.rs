@@ -132,7 +132,7 @@ impl Detector for WaitGroupNeverDone {
                         .frames
                         .iter()
                         .rev()
-                        .find(|f| !crate::knowledge::is_library(&f.function))
+                        .find(|f| !crate::knowledge::is_library_frame(f))
                 })
                 .collect();
             // Earlier snapshots of a series may show them when the last one does not.
