@@ -8,7 +8,9 @@
 //!   `sync.(*Once).Do`) on its stack for the same `Once`, not waiting on its mutex, is
 //!   running the function the others wait for;
 //! - *re-locking*: a single goroutine waiting on an object it already holds further up its
-//!   own stack.
+//!   own stack;
+//! - *same object*: failing those, the one goroutine blocked inside another method called on
+//!   the object that owns the lock, since about when the waiters started (lower confidence).
 //!
 //! Edges waiter → holder form a graph; a cycle in it is a deadlock.
 
@@ -39,6 +41,9 @@ pub enum HoldHow {
     InsideOnce,
     /// Waiting on a lock it holds further up its own stack.
     Relock,
+    /// Blocked inside another method of the object that owns the lock, since about when the
+    /// waiters started to wait, with no other candidate (see [`same_object_holder`]).
+    SameObject,
 }
 
 /// One inferred holder.
@@ -303,7 +308,88 @@ fn infer_holders(facts: &Facts, lock: &LockObj) -> Vec<Holder> {
             break;
         }
     }
+    if holders.is_empty() && addr.is_some() && lock.kind != WaitKind::Once {
+        holders.extend(same_object_holder(facts, lock, &owners, &waiter_set));
+    }
     holders
+}
+
+/// A holder found through the object that owns the lock, when no goroutine is inside a
+/// function that locks it: the one goroutine blocked (on a channel, a select, another lock)
+/// inside a method of the same receiver type called on the same object, that has been
+/// blocked since about when the first waiter started to wait. The method that holds a lock
+/// is often not the one that waits for it (`Close` holds `c.mu` while waiting for a loop that
+/// needs `c.mu`). The timing rule keeps out the object's idle loops, blocked long before;
+/// without printed wait times, or with two candidates, nothing is inferred.
+fn same_object_holder(
+    facts: &Facts,
+    lock: &LockObj,
+    owners: &AHashSet<u64>,
+    waiter_set: &AHashSet<usize>,
+) -> Option<Holder> {
+    let waited = lock
+        .waiters
+        .iter()
+        .filter_map(|&w| facts.blobs[w].max_wait)
+        .max()?;
+    // The receiver types of the methods that wait for the lock.
+    let types: AHashSet<(&str, &str)> = lock
+        .waiters
+        .iter()
+        .filter_map(|&w| {
+            let b = &facts.blobs[w];
+            let f = facts.stack(b.stack).frames.get(b.wait.site?)?;
+            let n = crate::model::FuncName::split(&f.function);
+            Some((n.package, n.receiver?))
+        })
+        .collect();
+    if owners.is_empty() || types.is_empty() {
+        return None;
+    }
+    let slack = (waited / 10).max(1);
+    let mut found = None;
+    for (bi, b) in facts.blobs.iter().enumerate() {
+        let blocked = matches!(
+            b.wait.kind,
+            WaitKind::ChanSend
+                | WaitKind::ChanRecv
+                | WaitKind::Select
+                | WaitKind::Mutex
+                | WaitKind::RwRead
+                | WaitKind::RwWrite
+                | WaitKind::WaitGroup
+                | WaitKind::Cond
+                | WaitKind::PoolAcquire
+        );
+        if waiter_set.contains(&bi) || !blocked || !b.has_args || b.count != 1 {
+            continue;
+        }
+        let (Some(from), Some(to)) = (b.min_wait, b.max_wait) else {
+            continue;
+        };
+        if from < waited || to > waited + slack {
+            continue;
+        }
+        let frames = &facts.stack(b.stack).frames;
+        let at = frames.iter().enumerate().position(|(i, f)| {
+            let n = crate::model::FuncName::split(&f.function);
+            !knowledge::is_library_frame(f)
+                && n.receiver.is_some_and(|r| types.contains(&(n.package, r)))
+                && owners.iter().any(|&o| b.has_word(i, o))
+        });
+        if let Some(i) = at {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(Holder {
+                blob: bi,
+                frame: i,
+                how: HoldHow::SameObject,
+                confirmed: false,
+            });
+        }
+    }
+    found
 }
 
 /// The frame of `sync.Once` that calls the Once's function: `doSlow` (Go 1.13+), or `Do`
@@ -405,5 +491,85 @@ created by main.start
         let f = d.findings.first().expect("a finding");
         let root = f.root.first().expect("a line to fix");
         assert_eq!((&*root.function, root.line), ("main.start", 60), "{f:#?}");
+    }
+
+    /// Hand-written in the shape of etcd's client hang: `Close` holds `c.mu` and waits for
+    /// the monitor goroutine to finish; the monitor waits for `c.mu`. `close_minutes` is how
+    /// long `Close` has been blocked; `extra` adds goroutines.
+    fn close_holds_mu(close_minutes: u32, extra: &str) -> crate::diagnose::Diagnosis {
+        let snap = read(&format!(
+            "goroutine 1 [chan receive, 9 minutes]:
+main.main()
+\t/src/app/main.go:20 +0x16d
+
+goroutine 61 [chan receive, {close_minutes} minutes]:
+example.com/client.(*Client).Close(0xc4202f06e0, 0x0, 0x0)
+\t/src/client/client.go:117 +0x128
+main.stop(0xc4202f06e0)
+\t/src/app/main.go:300 +0x16d
+created by main.main
+\t/src/app/main.go:19 +0x2e0
+
+goroutine 65 [semacquire, 9 minutes]:
+sync.runtime_Semacquire(0xc4202f07b8)
+\t/usr/local/go/src/runtime/sema.go:56 +0x39
+sync.(*RWMutex).Lock(0xc4202f07b0)
+\t/usr/local/go/src/sync/rwmutex.go:98 +0x6e
+example.com/client.(*Client).retryConnection(0xc4202f06e0, 0xd661a0, 0xc4200644d0)
+\t/src/client/client.go:286 +0x54
+example.com/client.(*Client).connMonitor(0xc4202f06e0)
+\t/src/client/client.go:355 +0x396
+created by example.com/client.New
+\t/src/client/client.go:259 +0x34e
+{extra}"
+        ));
+        diagnose(&[snap], &Options::default())
+    }
+
+    #[test]
+    fn a_goroutine_blocked_in_another_method_of_the_lock_owner_since_the_wait_began_holds_it() {
+        let d = close_holds_mu(9, "");
+        let f = d.findings.first().expect("a finding");
+        assert_eq!(
+            f.kind, "lock-held-by-blocked-goroutine",
+            "{:#?}",
+            d.findings
+        );
+        assert!((f.confidence - 0.6).abs() < 1e-9, "{}", f.confidence);
+        assert_eq!(
+            (f.root[0].function.as_str(), f.root[0].line),
+            ("example.com/client.(*Client).Close", 117)
+        );
+        assert!(
+            f.evidence[1].starts_with("goroutine 61 probably holds it"),
+            "{:?}",
+            f.evidence
+        );
+    }
+
+    #[test]
+    fn an_older_wait_or_two_candidates_are_not_taken_for_the_holder() {
+        // Blocked for an hour before anyone waited for the lock: an idle method, not the
+        // holder.
+        let d = close_holds_mu(60, "");
+        assert_eq!(
+            d.findings[0].kind, "lock-never-released",
+            "{:#?}",
+            d.findings
+        );
+        // Two goroutines fit: neither is named.
+        let other = "
+goroutine 70 [select, 9 minutes]:
+example.com/client.(*Client).watch(0xc4202f06e0)
+\t/src/client/client.go:400 +0x1
+created by example.com/client.New
+\t/src/client/client.go:260 +0x34e
+";
+        let d = close_holds_mu(9, other);
+        assert_eq!(
+            d.findings[0].kind, "lock-never-released",
+            "{:#?}",
+            d.findings
+        );
     }
 }

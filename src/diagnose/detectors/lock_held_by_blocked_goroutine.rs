@@ -97,6 +97,7 @@ impl Detector for LockHeldByBlocked {
             )];
             evidence.push(match h.how {
                 HoldHow::InsideOnce => format!("{holder_id} is running that Once's function (it is inside {}{}), so the Once's mutex is held", holding_frame.function, if h.confirmed { " for the same Once" } else { "" }),
+                HoldHow::SameObject => format!("{holder_id} probably holds it: no goroutine is inside a function that locks it, and {holder_id} is the one blocked inside another method on the object that owns it ({}), since about when the waiters started", holding_frame.function),
                 _ => format!("{holder_id} holds it: it is in {} past its Lock{}", holding_frame.function, if h.confirmed { ", carrying the same object" } else { "" }),
             });
             evidence.push(format!(
