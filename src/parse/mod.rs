@@ -161,20 +161,7 @@ pub fn parse_reader(
         let mut data = head;
         let mut reader = reader;
         reader.read_to_end(&mut data).map_err(io_err)?;
-        let text = wrapped::unwrap(&data, &w);
-        drop(data);
-        let mut snap = match PARSERS.iter().find(|p| (p.sniff)(&text) == Some(true)) {
-            Some(p) => (p.parse)(Box::new(io::Cursor::new(text)), source, opts)?,
-            None => traceback::parse(Box::new(io::Cursor::new(text)), source, opts)?,
-        };
-        snap.warnings.insert(
-            0,
-            crate::model::Warning {
-                line: None,
-                message: wrapped::note(&w),
-            },
-        );
-        return Ok(snap);
+        return parse_wrapped(&data, &w, source, opts);
     }
     if let Some(found) = describe_non_evidence(&head) {
         return Err(ParseError::NotEvidence {
@@ -188,15 +175,66 @@ pub fn parse_reader(
     traceback::parse(replay(head, reader), source, opts)
 }
 
+/// Reads a dump wrapped in other text (see [`wrapped`]) from `data`, the whole input.
+fn parse_wrapped(
+    data: &[u8],
+    w: &wrapped::Wrapping,
+    source: &str,
+    opts: &Options,
+) -> Result<Snapshot, ParseError> {
+    let text = wrapped::unwrap(data, w);
+    let mut snap = match PARSERS.iter().find(|p| (p.sniff)(&text) == Some(true)) {
+        Some(p) => (p.parse)(Box::new(io::Cursor::new(text)), source, opts)?,
+        None => traceback::parse(Box::new(io::Cursor::new(text)), source, opts)?,
+    };
+    snap.warnings.insert(
+        0,
+        crate::model::Warning {
+            line: None,
+            message: wrapped::note(w),
+        },
+    );
+    Ok(snap)
+}
+
+/// Files up to this size that hold no dump where one was looked for are searched whole for
+/// a wrapped dump (a log whose dump starts past the first 64 KiB).
+const WRAPPED_SEARCH_MAX: u64 = 1 << 30;
+
 /// Reads evidence from a file (`-` is standard input).
 pub fn parse_path(path: &str, opts: &Options) -> Result<Snapshot, ParseError> {
     if path == "-" {
         return parse_reader(Box::new(io::stdin()), "<stdin>", opts);
     }
-    let file = File::open(path).map_err(|error| ParseError::Io {
-        source_name: path.to_string(),
-        error,
-    })?;
+    let open = || {
+        File::open(path).map_err(|error| ParseError::Io {
+            source_name: path.to_string(),
+            error,
+        })
+    };
+    let file = open()?;
+    let read = read_file(file, path, opts);
+    match read {
+        Err(ParseError::NotEvidence { .. }) => {
+            // A log whose wrapped dump starts past the head that was sniffed.
+            let Some(data) = open()?
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file() && m.len() <= WRAPPED_SEARCH_MAX)
+                .and_then(|_| std::fs::read(path).ok())
+            else {
+                return read;
+            };
+            match wrapped::detect(&data) {
+                Some(w) => parse_wrapped(&data, &w, path, opts),
+                None => read,
+            }
+        }
+        read => read,
+    }
+}
+
+fn read_file(file: File, path: &str, opts: &Options) -> Result<Snapshot, ParseError> {
     #[cfg(unix)]
     if let Some(map) = mapped::Mapped::new(&file, path) {
         let data = map.bytes();

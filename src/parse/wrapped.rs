@@ -458,6 +458,28 @@ mod tests {
     }
 
     #[test]
+    fn r_a_wrapped_dump_past_the_head_of_a_file_is_found() {
+        // A journal with 100 KiB of other messages before the dump.
+        let p = "Jul 08 11:45:46 web-3 app[24486]: ";
+        let mut text = String::new();
+        while text.len() < 100 << 10 {
+            text.push_str(&format!(
+                "{p}level=info msg=\"request served\" status=200\n"
+            ));
+        }
+        text.push_str(&format!(
+            "{p}goroutine 7 [chan receive, 12 minutes]:\n{p}main.worker(0xc000012345)\n{p}\t/src/app/main.go:30 +0x25\n"
+        ));
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        let s = crate::parse::parse_path(file.path().to_str().unwrap(), &Options::default())
+            .expect("the dump is found");
+        assert_eq!(s.goroutines.len(), 1);
+        assert_eq!(funcs(&s, 0), [PLAIN[0]]);
+        assert!(first_warning(&s).starts_with("each line of the dump carries a log prefix"));
+    }
+
+    #[test]
     fn mentions_of_goroutines_in_prose_are_not_a_wrapping() {
         assert_eq!(
             detect(b"level=warn msg=stuck goroutine 5 [select] for 3m\nnext line\n"),
