@@ -119,6 +119,8 @@ struct Repeats {
     /// The first few repeated ids, for the warning.
     ids: Vec<u64>,
     copies: u64,
+    /// Goroutine 1 was printed again.
+    main_again: bool,
 }
 
 impl Repeats {
@@ -130,6 +132,7 @@ impl Repeats {
             return false;
         }
         self.copies += 1;
+        self.main_again |= id == 1;
         if self.ids.len() < 5 && !self.ids.contains(&id) {
             self.ids.push(id);
         }
@@ -139,6 +142,16 @@ impl Repeats {
     fn warning(&self) -> Option<Warning> {
         if self.copies == 0 {
             return None;
+        }
+        if self.main_again {
+            // Goroutine 1 runs main: printed again, it starts another dump of the process.
+            return Some(Warning {
+                line: None,
+                message: format!(
+                    "the input holds several dumps one after another (goroutine 1 is printed again, and {} goroutine blocks repeat an id printed before): each goroutine is counted once, from its first copy; split the file to read the dumps as a series",
+                    self.copies
+                ),
+            });
         }
         let ids: Vec<String> = self.ids.iter().map(u64::to_string).collect();
         Some(Warning {
@@ -425,7 +438,7 @@ mod tests {
     #[test]
     fn repeats_are_found_across_pages_and_far_apart_ids() {
         let mut r = Repeats::default();
-        let ids = [1, 4095, 4096, 8191, 5_000_000_017, 64, 2];
+        let ids = [3, 4095, 4096, 8191, 5_000_000_017, 64, 2];
         for id in ids {
             assert!(!r.repeated(id), "{id} is new");
         }
@@ -440,11 +453,23 @@ mod tests {
         let w = r.warning().expect("repeats are reported");
         assert!(
             w.message.starts_with(
-                "7 goroutine blocks repeat an id printed earlier (goroutine 1, 4095, 4096, 8191, 5000000017, …)"
+                "7 goroutine blocks repeat an id printed earlier (goroutine 3, 4095, 4096, 8191, 5000000017, …)"
             ),
             "{}",
             w.message
         );
         assert!(Repeats::default().warning().is_none());
+
+        // Goroutine 1 again: a second dump of the process follows the first.
+        let mut r = Repeats::default();
+        for id in [1, 7, 9, 1, 7, 9] {
+            r.repeated(id);
+        }
+        let w = r.warning().expect("repeats are reported");
+        assert!(
+            w.message.starts_with("the input holds several dumps one after another (goroutine 1 is printed again, and 3 goroutine blocks"),
+            "{}",
+            w.message
+        );
     }
 }
