@@ -419,23 +419,28 @@ fn same_once_caller(facts: &Facts, lock: &LockObj, holder: usize, at: usize) -> 
 
 #[cfg(test)]
 mod tests {
-    use crate::diagnose::{Options, diagnose};
-    use crate::parse::{self, parse_reader};
+    use crate::diagnose::diagnose_text;
 
-    fn read(text: &str) -> crate::model::Snapshot {
-        parse_reader(
-            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
-            "t.txt",
-            &parse::Options::default(),
+    /// Hand-written in the shape Go 1.10 prints: goroutine 105 waits for the `Once` at
+    /// 0x1147818 (there is no `doSlow`); `below` is the rest of its stack.
+    fn once_waiter(below: &str) -> String {
+        format!(
+            "goroutine 105 [semacquire, 9 minutes]:
+sync.runtime_SemacquireMutex(0x114781c, 0x0)
+\t/usr/local/go/src/runtime/sema.go:71 +0x3d
+sync.(*Mutex).Lock(0x1147818)
+\t/usr/local/go/src/sync/mutex.go:134 +0x108
+sync.(*Once).Do(0x1147818, 0xc4201638b0)
+\t/usr/local/go/src/sync/once.go:40 +0x44
+{below}"
         )
-        .expect("parses")
     }
 
     #[test]
     fn a_goroutine_running_a_once_function_before_go_1_13_holds_it() {
         // Hand-written in the shape Go 1.10 prints: `Once.Do` calls the function itself
         // (there is no `doSlow`), and that function never returns.
-        let snap = read(
+        let d = diagnose_text(&format!(
             "goroutine 102 [select]:
 main.loop(0xc4201b4200)
 \t/src/app/main.go:78 +0x12c
@@ -446,20 +451,11 @@ sync.(*Once).Do(0x1147818, 0xc420163710)
 created by main.start
 \t/src/app/main.go:60 +0x80
 
-goroutine 105 [semacquire, 9 minutes]:
-sync.runtime_SemacquireMutex(0x114781c, 0x0)
-\t/usr/local/go/src/runtime/sema.go:71 +0x3d
-sync.(*Mutex).Lock(0x1147818)
-\t/usr/local/go/src/sync/mutex.go:134 +0x108
-sync.(*Once).Do(0x1147818, 0xc4201638b0)
-\t/usr/local/go/src/sync/once.go:40 +0x44
-main.start(0xc4201b4200)
-\t/src/app/main.go:60 +0x80
-created by main.main
-\t/src/app/main.go:20 +0x80
-",
-        );
-        let d = diagnose(&[snap], &Options::default());
+{}",
+            once_waiter(
+                "main.start(0xc4201b4200)\n\t/src/app/main.go:60 +0x80\ncreated by main.main\n\t/src/app/main.go:20 +0x80\n"
+            )
+        ));
         let f = d.findings.first().expect("a finding");
         assert_eq!(
             f.kind, "lock-held-by-blocked-goroutine",
@@ -475,19 +471,9 @@ created by main.main
         // Hand-written in the shape Go 1.10 prints, the stack cut below `Once.Do`: no
         // application frame, so the line to open is where the goroutine was started, not
         // the runtime's semaphore.
-        let snap = read(
-            "goroutine 105 [semacquire, 9 minutes]:
-sync.runtime_SemacquireMutex(0x114781c, 0x0)
-\t/usr/local/go/src/runtime/sema.go:71 +0x3d
-sync.(*Mutex).Lock(0x1147818)
-\t/usr/local/go/src/sync/mutex.go:134 +0x108
-sync.(*Once).Do(0x1147818, 0xc4201638b0)
-\t/usr/local/go/src/sync/once.go:40 +0x44
-created by main.start
-\t/src/app/main.go:60 +0x80
-",
-        );
-        let d = diagnose(&[snap], &Options::default());
+        let d = diagnose_text(&once_waiter(
+            "created by main.start\n\t/src/app/main.go:60 +0x80\n",
+        ));
         let f = d.findings.first().expect("a finding");
         let root = f.root.first().expect("a line to fix");
         assert_eq!((&*root.function, root.line), ("main.start", 60), "{f:#?}");
@@ -497,7 +483,7 @@ created by main.start
     /// the monitor goroutine to finish; the monitor waits for `c.mu`. `close_minutes` is how
     /// long `Close` has been blocked; `extra` adds goroutines.
     fn close_holds_mu(close_minutes: u32, extra: &str) -> crate::diagnose::Diagnosis {
-        let snap = read(&format!(
+        diagnose_text(&format!(
             "goroutine 1 [chan receive, 9 minutes]:
 main.main()
 \t/src/app/main.go:20 +0x16d
@@ -522,8 +508,7 @@ example.com/client.(*Client).connMonitor(0xc4202f06e0)
 created by example.com/client.New
 \t/src/client/client.go:259 +0x34e
 {extra}"
-        ));
-        diagnose(&[snap], &Options::default())
+        ))
     }
 
     #[test]

@@ -344,19 +344,21 @@ pub fn rank(findings: &mut [Finding]) {
     });
 }
 
+/// Diagnoses dump text named `t.txt`, for tests.
+#[cfg(test)]
+pub(crate) fn diagnose_text(text: &str) -> Diagnosis {
+    let snap = crate::parse::parse_reader(
+        Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+        "t.txt",
+        &crate::parse::Options::default(),
+    )
+    .expect("parses");
+    diagnose(&[snap], &Options::default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn diagnose_text(text: &str) -> Diagnosis {
-        let snap = crate::parse::parse_reader(
-            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
-            "t.txt",
-            &crate::parse::Options::default(),
-        )
-        .expect("parses");
-        diagnose(&[snap], &Options::default())
-    }
 
     /// Hand-written debug=1 profile: `n` goroutines at one application line (the runtime
     /// frames that would say what they wait for are hidden, as debug=1 hides them), and

@@ -147,6 +147,11 @@ const STD_ROOTS: &[&str] = &[
     "panic",
 ];
 
+/// True when `dir` is a top-level directory of the standard library (`$GOROOT/src/<dir>`).
+pub fn is_std_root(dir: &str) -> bool {
+    STD_ROOTS.contains(&dir)
+}
+
 /// True for functions of the Go standard library and runtime, which are never where an
 /// application bug is fixed. GOPATH-style application packages (`foo/engine`) are not std.
 pub fn is_std(function: &str) -> bool {

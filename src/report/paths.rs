@@ -5,66 +5,11 @@ use std::borrow::Cow;
 
 use crate::model::FuncName;
 
-/// The top-level directories of the standard library (`$GOROOT/src/<dir>`). A package whose
-/// path starts elsewhere is the program's own, even without a dot in its first element (old
-/// GOPATH code such as `easy/util`).
-const STD_TOP: &[&str] = &[
-    "archive",
-    "bufio",
-    "builtin",
-    "bytes",
-    "cmd",
-    "cmp",
-    "compress",
-    "container",
-    "context",
-    "crypto",
-    "database",
-    "debug",
-    "embed",
-    "encoding",
-    "errors",
-    "expvar",
-    "flag",
-    "fmt",
-    "go",
-    "hash",
-    "html",
-    "image",
-    "index",
-    "internal",
-    "io",
-    "iter",
-    "log",
-    "maps",
-    "math",
-    "mime",
-    "net",
-    "os",
-    "path",
-    "plugin",
-    "reflect",
-    "regexp",
-    "runtime",
-    "slices",
-    "sort",
-    "strconv",
-    "strings",
-    "structs",
-    "sync",
-    "syscall",
-    "testing",
-    "text",
-    "time",
-    "unicode",
-    "unique",
-    "unsafe",
-    "vendor",
-    "weak",
-];
-
+/// True for a top-level directory of the standard library. A package whose path starts
+/// elsewhere is the program's own, even without a dot in its first element (old GOPATH code
+/// such as `easy/util`).
 fn is_std_top(dir: &str) -> bool {
-    STD_TOP.contains(&dir)
+    crate::knowledge::is_std_root(dir)
 }
 
 /// Shortens a source path for reading: the Go root becomes `$GOROOT` and the module cache

@@ -134,17 +134,7 @@ impl Detector for Crash {
 
 #[cfg(test)]
 mod tests {
-    use crate::diagnose::{Options, diagnose};
-
-    fn diagnose_text(text: &str) -> crate::diagnose::Diagnosis {
-        let snap = crate::parse::parse_reader(
-            Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
-            "t.txt",
-            &crate::parse::Options::default(),
-        )
-        .expect("parses");
-        diagnose(&[snap], &Options::default())
-    }
+    use crate::diagnose::diagnose_text;
 
     #[test]
     fn a_fatal_error_names_the_message_and_the_crashing_line() {

@@ -93,14 +93,13 @@ impl Detector for GlobalDeadlock {
 
 #[cfg(test)]
 mod tests {
-    use crate::diagnose::{Options, diagnose};
+    use crate::diagnose::diagnose_text;
 
     #[test]
     fn in_a_test_binary_the_generated_main_is_not_the_place_to_fix() {
         // Hand-written in the shape `go test` prints when a test deadlocks.
-        let snap = crate::parse::parse_reader(
-            Box::new(std::io::Cursor::new(
-                "fatal error: all goroutines are asleep - deadlock!
+        let d = diagnose_text(
+            "fatal error: all goroutines are asleep - deadlock!
 
 goroutine 1 [chan receive]:
 testing.(*T).Run(0xc000003a40, {0x5a1b2f?, 0x0?}, 0x5b0ea8)
@@ -117,15 +116,8 @@ testing.tRunner(0xc000003a40, 0x5b0ea8)
 \t/usr/local/go/src/testing/testing.go:1690 +0xf4
 created by testing.(*T).Run in goroutine 1
 \t/usr/local/go/src/testing/testing.go:1743 +0x390
-"
-                .as_bytes()
-                .to_vec(),
-            )),
-            "t.txt",
-            &crate::parse::Options::default(),
-        )
-        .expect("parses");
-        let d = diagnose(&[snap], &Options::default());
+",
+        );
         let f = d
             .findings
             .iter()
