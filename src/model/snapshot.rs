@@ -193,6 +193,9 @@ pub struct Snapshot {
     pub sockets: Vec<Socket>,
     /// Problems met while reading.
     pub warnings: Vec<Warning>,
+    /// For an input that holds several dumps one after another: where each dump after the
+    /// first starts, as indices into `goroutines` ([`Snapshot::split_dumps`]).
+    pub dump_starts: Vec<usize>,
 }
 
 impl Snapshot {
@@ -239,6 +242,32 @@ impl Snapshot {
     /// The argument lists of `g`, one per frame, when kept.
     pub fn args(&self, g: &Goroutine) -> Option<Args<'_>> {
         self.args.get(g.args)
+    }
+
+    /// The dumps of an input that holds several one after another, each a snapshot of its
+    /// own named `SOURCE [dump I/N]` and sharing the interned tables; the input's warnings go
+    /// with the first. A snapshot of one dump is returned as it is.
+    pub fn split_dumps(mut self) -> Vec<Snapshot> {
+        if self.dump_starts.is_empty() {
+            return vec![self];
+        }
+        let mut bounds = vec![0];
+        bounds.append(&mut self.dump_starts);
+        let goroutines = std::mem::take(&mut self.goroutines);
+        bounds.push(goroutines.len());
+        let warnings = std::mem::take(&mut self.warnings);
+        let n = bounds.len() - 1;
+        let mut out: Vec<Snapshot> = bounds
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Snapshot {
+                source: format!("{} [dump {}/{n}]", self.source, i + 1),
+                goroutines: goroutines[w[0]..w[1]].to_vec(),
+                ..self.clone()
+            })
+            .collect();
+        out[0].warnings = warnings;
+        out
     }
 
     /// The ancestor sections of `g`.

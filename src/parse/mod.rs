@@ -257,7 +257,8 @@ fn goes_to_traceback(head: &[u8]) -> bool {
     }
 }
 
-/// Reads every input: files, `-`, and directories. A directory is read recursively, its
+/// Reads every input: files, `-`, and directories; an input that holds several dumps one
+/// after another gives a snapshot per dump. A directory is read recursively, its
 /// files (sorted by name) before its subdirectories, so that a bundle's `series/` follows its
 /// main dump; hidden files and files that are never evidence (`.json` manifests, `.md`,
 /// Go sources) are skipped.
@@ -272,10 +273,10 @@ pub fn load(inputs: &[String], opts: &Options) -> Result<Vec<Snapshot>, ParseErr
                 error,
             })?;
             for f in files {
-                out.push(parse_path(&f.to_string_lossy(), opts)?);
+                out.extend(parse_path(&f.to_string_lossy(), opts)?.split_dumps());
             }
         } else {
-            out.push(parse_path(input, opts)?);
+            out.extend(parse_path(input, opts)?.split_dumps());
         }
     }
     Ok(out)
@@ -410,6 +411,48 @@ mod tests {
     fn r_unknown_profile_reply_is_named() {
         let e = err(b"Unknown profile\n");
         assert!(e.contains("does not serve that profile"), "{e}");
+    }
+
+    #[test]
+    fn dumps_appended_to_one_file_are_read_as_a_series() {
+        // Hand-written: three debug=2 dumps of one process appended to one file, each led
+        // by the goroutine that wrote it; goroutine 7 never moves.
+        let dump = |writer: u64, minutes: u32| {
+            format!(
+                "goroutine {writer} [running]:\nruntime/pprof.writeGoroutineStacks(0x0)\n\t/go/src/runtime/pprof/pprof.go:770 +0x1\n\ngoroutine 1 [IO wait]:\nmain.main()\n\t/src/app/main.go:9 +0x1\n\ngoroutine 7 [chan send, {minutes} minutes]:\nmain.worker(0xc000012345)\n\t/src/app/main.go:30 +0x25\ncreated by main.main in goroutine 1\n\t/src/app/main.go:8 +0x3d\n\n"
+            )
+        };
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let text = [dump(50, 3), dump(61, 4), dump(72, 5)].concat();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        let path = file.path().to_str().unwrap().to_string();
+        let snaps = load(std::slice::from_ref(&path), &Options::default()).unwrap();
+        let names: Vec<&str> = snaps.iter().map(|s| s.source.as_str()).collect();
+        assert_eq!(
+            names,
+            [1, 2, 3].map(|i| format!("{path} [dump {i}/3]")),
+            "one snapshot per dump"
+        );
+        assert!(snaps.iter().all(|s| s.goroutines.len() == 3));
+        let minutes: Vec<Option<u32>> =
+            snaps.iter().map(|s| s.goroutines[2].wait_minutes).collect();
+        assert_eq!(minutes, [Some(3), Some(4), Some(5)]);
+        assert_eq!(snaps[0].warnings.len(), 1, "{:?}", snaps[0].warnings);
+        assert!(
+            snaps[0].warnings[0]
+                .message
+                .starts_with("the input holds 3 dumps one after another")
+        );
+        assert!(snaps[1].warnings.is_empty() && snaps[2].warnings.is_empty());
+        let d = crate::diagnose::diagnose(&snaps, &Default::default());
+        assert!(
+            d.notes
+                .iter()
+                .any(|n| n
+                    .starts_with("series of 3 snapshots: 2 goroutines stayed in place throughout")),
+            "{:?}",
+            d.notes
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use ahash::AHashMap;
 use super::worker::{ARGS_NOT_COPIED, ChunkOut};
 use crate::model::{
     Ancestor, ArgLists, ArgsId, CreatorId, Format, Goroutine, LabelsId, NONE, Snapshot,
-    SnapshotBuilder, StackId, State, StateId, Warning,
+    SnapshotBuilder, StackId, State, StateId, WaitReason, Warning,
 };
 use crate::parse::ParseError;
 
@@ -111,59 +111,101 @@ impl IdSet {
     }
 }
 
-/// Goroutines printed more than once (several threads crashing at once interleave their
-/// dumps): each is kept once, from its first copy.
+/// Goroutine ids met again. Two things repeat them: several threads crashing at once
+/// interleave their dumps (a few goroutines printed twice), and an input holding several
+/// dumps one after another (`curl …debug=2 >> dumps.txt`) repeats every goroutine, goroutine
+/// 1 included. The first kind keeps each goroutine once, from its first copy; the second
+/// is split into one snapshot per dump.
 #[derive(Default)]
 struct Repeats {
+    /// The ids of the current stretch: a repeat within it starts the next stretch.
     seen: IdSet,
-    /// The first few repeated ids, for the warning.
-    ids: Vec<u64>,
-    copies: u64,
-    /// Goroutine 1 was printed again.
-    main_again: bool,
+    /// Where each further stretch starts (an index into the goroutines).
+    starts: Vec<usize>,
+    /// How often goroutine 1, which runs main, was met.
+    mains: u32,
+    /// The goroutine before: its id and whether it was running, and where the current
+    /// stretch starts.
+    prev: Option<(u64, bool)>,
+    stretch: usize,
 }
 
 impl Repeats {
-    /// True when the goroutine `id` was met before. Goroutine 0 (each thread's system
+    /// Notes goroutine `id`, about to be stored at `index`. Goroutine 0 (each thread's system
     /// goroutine in a SIGQUIT dump) and unreadable ids (`u64::MAX`) may repeat.
     #[inline]
-    fn repeated(&mut self, id: u64) -> bool {
-        if id == 0 || id == u64::MAX || self.seen.insert(id) {
-            return false;
+    fn note(&mut self, id: u64, index: usize, running: bool) {
+        let prev = self.prev.replace((id, running));
+        if id == 0 || id == u64::MAX {
+            return;
         }
-        self.copies += 1;
-        self.main_again |= id == 1;
-        if self.ids.len() < 5 && !self.ids.contains(&id) {
-            self.ids.push(id);
+        self.mains += u32::from(id == 1);
+        if !self.seen.insert(id) {
+            // A dump starts with the goroutine that wrote it, running, and new: when the
+            // repeat follows one, the next dump starts there.
+            let mut at = index;
+            self.seen = IdSet::default();
+            if let Some((p, true)) = prev {
+                if index > self.stretch + 1 && p != 0 && p != u64::MAX {
+                    at = index - 1;
+                    self.seen.insert(p);
+                }
+            }
+            self.starts.push(at);
+            self.stretch = at;
+            self.seen.insert(id);
         }
-        true
     }
 
-    fn warning(&self) -> Option<Warning> {
-        if self.copies == 0 {
+    /// Settles the repeats in `snap`: goroutine 1 more than once means several dumps, whose
+    /// starts are recorded; otherwise later copies are removed. Returns the warning.
+    fn settle(self, snap: &mut Snapshot) -> Option<Warning> {
+        if self.starts.is_empty() {
             return None;
         }
-        if self.main_again {
-            // Goroutine 1 runs main: printed again, it starts another dump of the process.
+        // Dumps of one process have about the same size; a crash relayed to every thread
+        // (GOTRACEBACK=crash) reprints only each thread's running goroutine, which may be 1.
+        let mut bounds = vec![0];
+        bounds.extend(&self.starts);
+        bounds.push(snap.goroutines.len());
+        let sizes: Vec<usize> = bounds.windows(2).map(|w| w[1] - w[0]).collect();
+        let largest = sizes.iter().copied().max().unwrap_or(0);
+        let alike = sizes.iter().all(|&n| n >= 2 && n * 4 >= largest);
+        if self.mains >= 2 && alike {
+            let n = self.starts.len() + 1;
+            snap.dump_starts = self.starts;
             return Some(Warning {
                 line: None,
                 message: format!(
-                    "the input holds several dumps one after another (goroutine 1 is printed again, and {} goroutine blocks repeat an id printed before): each goroutine is counted once, from its first copy; split the file to read the dumps as a series",
-                    self.copies
+                    "the input holds {n} dumps one after another (goroutine 1 is printed {} times): they are read as a series of {n} snapshots, in the order they appear",
+                    self.mains
                 ),
             });
         }
-        let ids: Vec<String> = self.ids.iter().map(u64::to_string).collect();
+        let mut all = IdSet::default();
+        let mut ids: Vec<u64> = Vec::new();
+        let mut copies = 0u64;
+        snap.goroutines.retain(|g| {
+            if g.id == 0 || g.id == u64::MAX || all.insert(g.id) {
+                return true;
+            }
+            copies += 1;
+            if ids.len() < 5 && !ids.contains(&g.id) {
+                ids.push(g.id);
+            }
+            false
+        });
+        let listed: Vec<String> = ids.iter().map(u64::to_string).collect();
         Some(Warning {
             line: None,
             message: format!(
                 "{} an id printed earlier (goroutine {}{}): several threads wrote the dump at once; each goroutine is counted once, from its first copy",
-                match self.copies {
+                match copies {
                     1 => "1 goroutine block repeats".to_string(),
                     n => format!("{n} goroutine blocks repeat"),
                 },
-                ids.join(", "),
-                if self.copies as usize > ids.len() {
+                listed.join(", "),
+                if copies as usize > listed.len() {
                     ", …"
                 } else {
                     ""
@@ -303,9 +345,9 @@ impl<'a> Merger<'a> {
         }
         snap.goroutines.reserve(out.goroutines.len());
         for g in &out.goroutines {
-            if self.repeats.repeated(g.id) {
-                continue;
-            }
+            let state = states[g.state as usize];
+            let running = snap.states[state as usize].reason == WaitReason::Running;
+            self.repeats.note(g.id, snap.goroutines.len(), running);
             let args = if g.args_n == 0 {
                 NONE
             } else {
@@ -396,7 +438,7 @@ impl<'a> Merger<'a> {
                 message: "the input ends inside the goroutine block that starts here: the dump is truncated, so that goroutine's stack is incomplete; everything before it was read".into(),
             });
         }
-        if let Some(w) = self.repeats.warning() {
+        if let Some(w) = std::mem::take(&mut self.repeats).settle(snap) {
             snap.warnings.push(w);
         }
         if self.more_warnings > 0 {
@@ -435,22 +477,45 @@ impl<'a> Merger<'a> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn repeats_are_found_across_pages_and_far_apart_ids() {
+    /// A snapshot with goroutines of these ids, in this order, after the repeats settled.
+    fn settled(ids: &[u64]) -> (Snapshot, Option<Warning>) {
+        settled_running(ids, &[])
+    }
+
+    /// As [`settled`], with the goroutines of ids in `running` running.
+    fn settled_running(ids: &[u64], running: &[u64]) -> (Snapshot, Option<Warning>) {
         let mut r = Repeats::default();
+        let mut snap = Snapshot::default();
+        for (i, &id) in ids.iter().enumerate() {
+            r.note(id, i, running.contains(&id));
+            snap.goroutines.push(crate::model::Goroutine {
+                id,
+                parent: None,
+                wait_minutes: None,
+                stack: 0,
+                args: NONE,
+                labels: 0,
+                creator: NONE,
+                ancestors: NONE,
+                state: 0,
+                flags: crate::model::GFlags(0),
+            });
+        }
+        let w = r.settle(&mut snap);
+        (snap, w)
+    }
+
+    #[test]
+    fn repeated_ids_are_kept_once_across_pages_and_far_apart_ids() {
         let ids = [3, 4095, 4096, 8191, 5_000_000_017, 64, 2];
-        for id in ids {
-            assert!(!r.repeated(id), "{id} is new");
-        }
-        for id in ids {
-            assert!(r.repeated(id), "{id} was seen");
-        }
         // Every thread's system goroutine is goroutine 0; an unreadable id is u64::MAX.
-        for _ in 0..3 {
-            assert!(!r.repeated(0) && !r.repeated(u64::MAX));
-        }
-        assert!(!r.repeated(4097));
-        let w = r.warning().expect("repeats are reported");
+        let mut all: Vec<u64> = ids.iter().chain(&ids).copied().collect();
+        all.extend([0, 0, u64::MAX, u64::MAX, 4097]);
+        let (snap, w) = settled(&all);
+        let kept: Vec<u64> = snap.goroutines.iter().map(|g| g.id).collect();
+        assert_eq!(kept, [&ids[..], &[0, 0, u64::MAX, u64::MAX, 4097]].concat());
+        assert!(snap.dump_starts.is_empty());
+        let w = w.expect("repeats are reported");
         assert!(
             w.message.starts_with(
                 "7 goroutine blocks repeat an id printed earlier (goroutine 3, 4095, 4096, 8191, 5000000017, …)"
@@ -458,18 +523,31 @@ mod tests {
             "{}",
             w.message
         );
-        assert!(Repeats::default().warning().is_none());
+        assert!(settled(&[1, 2, 3, 0, 0]).1.is_none());
+    }
 
-        // Goroutine 1 again: a second dump of the process follows the first.
-        let mut r = Repeats::default();
-        for id in [1, 7, 9, 1, 7, 9] {
-            r.repeated(id);
-        }
-        let w = r.warning().expect("repeats are reported");
+    #[test]
+    fn dumps_one_after_another_are_split_where_ids_repeat() {
+        // The second dump starts with goroutine 1; the third with its own running goroutine,
+        // so it is cut at the first id it repeats.
+        let (snap, w) = settled(&[1, 7, 9, 1, 7, 9, 12, 40, 1, 7]);
+        assert_eq!(snap.goroutines.len(), 10);
+        assert_eq!(snap.dump_starts, [3, 8]);
+        let w = w.expect("the dumps are reported");
         assert!(
-            w.message.starts_with("the input holds several dumps one after another (goroutine 1 is printed again, and 3 goroutine blocks"),
+            w.message.starts_with(
+                "the input holds 3 dumps one after another (goroutine 1 is printed 3 times)"
+            ),
             "{}",
             w.message
         );
+        // Each dump led by the running goroutine that wrote it: the cut goes before it.
+        let (snap, _) = settled_running(&[50, 1, 7, 61, 1, 7, 72, 1, 7], &[50, 61, 72]);
+        assert_eq!(snap.dump_starts, [3, 6]);
+        // A crash relayed to another thread reprints goroutine 1 alone: not a second dump.
+        let (snap, w) = settled_running(&[1, 7, 9, 11, 13, 0, 1], &[1]);
+        assert!(snap.dump_starts.is_empty());
+        assert_eq!(snap.goroutines.len(), 6);
+        assert!(w.is_some_and(|w| w.message.starts_with("1 goroutine block repeats")));
     }
 }
