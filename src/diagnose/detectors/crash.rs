@@ -28,14 +28,25 @@ pub struct Crash;
 /// Preamble lines that announce a crash. A fault signal's own line (`SIGSEGV:
 /// segmentation violation`) is one; `SIGQUIT` and `SIGABRT` are how dumps are asked for.
 fn is_crash_line(line: &str) -> bool {
-    const FAULTS: [&str; 4] = ["SIGSEGV: ", "SIGBUS: ", "SIGILL: ", "SIGFPE: "];
-    (line.starts_with("panic: ")
-        || line.starts_with("fatal error: ")
-        || FAULTS.iter().any(|f| line.starts_with(f)))
+    (line.starts_with("panic: ") || line.starts_with("fatal error: ") || is_fault_line(line))
         && !line.starts_with("panic: test timed out after")
         && !line.contains("all goroutines are asleep")
         && !line.contains("no goroutines (main called runtime.Goexit)")
 }
+
+/// The lines that say a dump was asked for: `kill -QUIT`, `kill -ABRT`.
+fn is_dump_request(line: &str) -> bool {
+    line.starts_with("SIGQUIT: ") || line.starts_with("SIGABRT: ")
+}
+
+/// A fault signal's own line: the runtime may be crashing on a system goroutine, with no
+/// Go goroutine running.
+fn is_fault_line(line: &str) -> bool {
+    FAULTS.iter().any(|f| line.starts_with(f))
+}
+
+/// The lines of fault signals.
+const FAULTS: [&str; 4] = ["SIGSEGV: ", "SIGBUS: ", "SIGILL: ", "SIGFPE: "];
 
 /// What to do about a crash with this message.
 fn advice(message: &str) -> &'static str {
@@ -74,7 +85,22 @@ impl Detector for Crash {
         let Some(at) = preamble.iter().position(|l| is_crash_line(l)) else {
             return vec![];
         };
+        // A dump asked for after the crash line (a log that holds an old panic, then a
+        // SIGQUIT dump) is no crash report.
+        if preamble[at..].iter().any(|l| is_dump_request(l)) {
+            return vec![];
+        }
         let message = preamble[at].trim().to_string();
+        // A panic or a throw prints the goroutine that crashed first, running; a line like
+        // one in the output around a dump that does not start so is not this dump's.
+        let first_running = facts
+            .snap
+            .goroutines
+            .first()
+            .is_some_and(|g| facts.snap.state(g).reason == WaitReason::Running);
+        if !first_running && !is_fault_line(&message) {
+            return vec![];
+        }
         let mut evidence = vec![format!("the runtime stopped the program: \"{message}\"")];
         // Nested panics and the signal line follow the first message.
         for l in preamble[at + 1..].iter().take(3) {
@@ -196,9 +222,21 @@ main.main()
             "fatal error: all goroutines are asleep - deadlock!",
             "SIGQUIT: quit\nPC=0x4720e1 m=0 sigcode=0",
             "SIGABRT: abort\nPC=0x4720e1 m=0 sigcode=0",
+            // An old panic in the log, then a dump asked for with SIGQUIT.
+            "panic: boom [recovered]\nSIGQUIT: quit\nPC=0x4720e1 m=0 sigcode=0",
+            // A log line that looks like a panic, but the dump is not led by a running
+            // goroutine.
+            "panic: this line was only logged",
         ] {
+            // Led by a running goroutine, as a crash report would be, except for the line
+            // that was only logged.
+            let first = if preamble.contains("only logged") {
+                "chan receive"
+            } else {
+                "running"
+            };
             let d = diagnose_text(&format!(
-                "{preamble}\n\ngoroutine 1 [chan receive]:\nmain.main()\n\t/src/app/main.go:30 +0x2da\n"
+                "{preamble}\n\ngoroutine 5 [{first}]:\nmain.work()\n\t/src/app/main.go:40 +0x2da\n\ngoroutine 1 [chan receive]:\nmain.main()\n\t/src/app/main.go:30 +0x2da\n"
             ));
             assert!(
                 !d.findings.iter().any(|f| f.kind == "crash"),
@@ -206,5 +244,14 @@ main.main()
                 d.findings
             );
         }
+        // The same lines as a real crash report are one.
+        let d = diagnose_text(
+            "panic: boom\n\ngoroutine 5 [running]:\nmain.work()\n\t/src/app/main.go:40 +0x2da\n\ngoroutine 1 [chan receive]:\nmain.main()\n\t/src/app/main.go:30 +0x2da\n",
+        );
+        assert!(
+            d.findings.iter().any(|f| f.kind == "crash"),
+            "{:#?}",
+            d.findings
+        );
     }
 }
