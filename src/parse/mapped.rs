@@ -1,7 +1,8 @@
 //! Large regular files are read through a memory map instead of `read()` into buffers: the
 //! traceback parser's workers then cut their chunks straight from the page cache, which
-//! saves copying the whole dump once, and the pages of each parsed chunk are handed back at
-//! once, so the resident memory stays that of a few chunks however large the file is.
+//! saves copying the whole dump once, and the pages of the parsed part of the file are
+//! handed back as the parse moves on, so the resident memory stays that of a few chunks
+//! however large the file is.
 //!
 //! If another process shrinks the file while it is being read, the kernel signals SIGBUS on
 //! the next read past the new end; [`super::sigbus`] turns that into an error naming the

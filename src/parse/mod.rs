@@ -175,7 +175,9 @@ pub fn parse_reader(
     traceback::parse(replay(head, reader), source, opts)
 }
 
-/// Reads a dump wrapped in other text (see [`wrapped`]) from `data`, the whole input.
+/// Reads a dump wrapped in other text (see [`wrapped`]) from `data`, the whole input: the
+/// unwrapped text is read like any input, so a wrapping inside another is taken off too
+/// (each unwrapping shortens what precedes the header on its line, so this ends).
 fn parse_wrapped(
     data: &[u8],
     w: &wrapped::Wrapping,
@@ -183,10 +185,7 @@ fn parse_wrapped(
     opts: &Options,
 ) -> Result<Snapshot, ParseError> {
     let text = wrapped::unwrap(data, w);
-    let mut snap = match PARSERS.iter().find(|p| (p.sniff)(&text) == Some(true)) {
-        Some(p) => (p.parse)(Box::new(io::Cursor::new(text)), source, opts)?,
-        None => traceback::parse(Box::new(io::Cursor::new(text)), source, opts)?,
-    };
+    let mut snap = parse_reader(Box::new(io::Cursor::new(text)), source, opts)?;
     snap.warnings.insert(
         0,
         crate::model::Warning {
@@ -206,19 +205,15 @@ pub fn parse_path(path: &str, opts: &Options) -> Result<Snapshot, ParseError> {
     if path == "-" {
         return parse_reader(Box::new(io::stdin()), "<stdin>", opts);
     }
-    let open = || {
-        File::open(path).map_err(|error| ParseError::Io {
-            source_name: path.to_string(),
-            error,
-        })
-    };
-    let file = open()?;
+    let file = File::open(path).map_err(|error| ParseError::Io {
+        source_name: path.to_string(),
+        error,
+    })?;
     let read = read_file(file, path, opts);
     match read {
         Err(ParseError::NotEvidence { .. }) => {
             // A log whose wrapped dump starts past the head that was sniffed.
-            let Some(data) = open()?
-                .metadata()
+            let Some(data) = std::fs::metadata(path)
                 .ok()
                 .filter(|m| m.is_file() && m.len() <= WRAPPED_SEARCH_MAX)
                 .and_then(|_| std::fs::read(path).ok())

@@ -76,10 +76,12 @@ pub fn detect(head: &[u8]) -> Option<Wrapping> {
     None
 }
 
-/// The input with its wrapping taken off.
+/// The input with its wrapping taken off: the lines that carry it get shorter, the header's
+/// line at least, and no line gets longer.
 pub fn unwrap(data: &[u8], w: &Wrapping) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
-    for line in data.split(|&b| b == b'\n') {
+    let body = data.strip_suffix(b"\n").unwrap_or(data);
+    for line in body.split(|&b| b == b'\n') {
         let line = strip_cr(line);
         match w {
             Wrapping::Escaped { key } => match escaped_value(line, key.as_deref()) {
@@ -99,6 +101,9 @@ pub fn unwrap(data: &[u8], w: &Wrapping) -> Vec<u8> {
                 out.push(b'\n');
             }
         }
+    }
+    if !data.ends_with(b"\n") && out.last() == Some(&b'\n') {
+        out.pop();
     }
     out
 }

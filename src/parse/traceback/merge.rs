@@ -130,13 +130,18 @@ struct Repeats {
     stretch: usize,
 }
 
+/// Goroutine 0 (each thread's system goroutine in a SIGQUIT dump) and unreadable ids
+/// (`u64::MAX`) may be printed any number of times.
+fn may_repeat(id: u64) -> bool {
+    id == 0 || id == u64::MAX
+}
+
 impl Repeats {
-    /// Notes goroutine `id`, about to be stored at `index`. Goroutine 0 (each thread's system
-    /// goroutine in a SIGQUIT dump) and unreadable ids (`u64::MAX`) may repeat.
+    /// Notes goroutine `id`, about to be stored at `index`.
     #[inline]
     fn note(&mut self, id: u64, index: usize, running: bool) {
         let prev = self.prev.replace((id, running));
-        if id == 0 || id == u64::MAX {
+        if may_repeat(id) {
             return;
         }
         self.mains += u32::from(id == 1);
@@ -146,7 +151,7 @@ impl Repeats {
             let mut at = index;
             self.seen = IdSet::default();
             if let Some((p, true)) = prev {
-                if index > self.stretch + 1 && p != 0 && p != u64::MAX {
+                if index > self.stretch + 1 && !may_repeat(p) {
                     at = index - 1;
                     self.seen.insert(p);
                 }
@@ -186,7 +191,7 @@ impl Repeats {
         let mut ids: Vec<u64> = Vec::new();
         let mut copies = 0u64;
         snap.goroutines.retain(|g| {
-            if g.id == 0 || g.id == u64::MAX || all.insert(g.id) {
+            if may_repeat(g.id) || all.insert(g.id) {
                 return true;
             }
             copies += 1;
