@@ -242,26 +242,28 @@ fn temper_absences(findings: &mut [Finding]) {
 /// is where a reader of the dump would look first.
 fn pile_up(facts: &facts::Facts<'_>) -> Option<String> {
     const MIN_GOROUTINES: u64 = 100;
-    let mut at: ahash::AHashMap<(&str, &str, u32), u64> = ahash::AHashMap::new();
+    let mut at: ahash::AHashMap<(&str, &str, u32), (&crate::model::Frame, u64)> =
+        ahash::AHashMap::new();
     for b in &facts.blobs {
         let Some(i) = b.wait.site else {
             continue;
         };
         let f = &facts.stack(b.stack).frames[i];
-        *at.entry((&f.function, &f.file, f.line)).or_default() += b.count;
+        at.entry((&f.function, &f.file, f.line)).or_insert((f, 0)).1 += b.count;
     }
-    let (&(function, file, line), &n) = at.iter().max_by_key(|(k, n)| (**n, *k))?;
+    let (_, &(frame, n)) = at.iter().max_by_key(|(k, (_, n))| (*n, *k))?;
     if n < MIN_GOROUTINES || n * 2 <= facts.total {
         return None;
     }
-    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
     // Tenths of a percent, rounded down: 97,908 of 97,911 is 99.9%, not 100%.
     let tenths = n * 1000 / facts.total;
     Some(format!(
-        "{n} of {} goroutines ({}.{}%) are at one line, {function} ({base}:{line}); no detector could tell what they wait for, but a pile-up that large is the place to look (`hangdoc stacks --min-count {n}` shows their stack)",
+        "{n} of {} goroutines ({}.{}%) are at one line, {} ({}); no detector could tell what they wait for, but a pile-up that large is the place to look (`hangdoc stacks --min-count {n}` shows their stack)",
         facts.total,
         tenths / 10,
-        tenths % 10
+        tenths % 10,
+        frame.function,
+        describe::short_loc(frame)
     ))
 }
 

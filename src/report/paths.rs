@@ -3,14 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::FuncName;
-
-/// True for a top-level directory of the standard library. A package whose path starts
-/// elsewhere is the program's own, even without a dot in its first element (old GOPATH code
-/// such as `easy/util`).
-fn is_std_top(dir: &str) -> bool {
-    crate::knowledge::is_std_root(dir)
-}
+use crate::knowledge;
 
 /// Shortens a source path for reading: the Go root becomes `$GOROOT` and the module cache
 /// `$GOMODCACHE`. `function` (the frame's function) tells a standard-library file from a
@@ -19,15 +12,15 @@ pub fn short_path<'a>(file: &'a str, function: &str) -> Cow<'a, str> {
     if let Some(i) = file.find("/pkg/mod/") {
         return Cow::Owned(format!("$GOMODCACHE/{}", &file[i + 9..]));
     }
-    let pkg = FuncName::split(function).package;
-    let std_lib = pkg.split('/').next().is_some_and(is_std_top);
-    if std_lib {
+    // A package is the standard library's when its first element is one of the library's
+    // top-level directories: GOPATH code without a dot (`easy/util`) is the program's own.
+    if knowledge::is_std(function) {
         // The Go root is what precedes `/src/<std dir>/`. The file's directory may differ
         // from the function's package (`net.runtime_pollWait` lives in runtime/netpoll.go).
         let mut from = file.len();
         while let Some(i) = file[..from].rfind("/src/") {
             let rest = &file[i + 5..];
-            if rest.split('/').next().is_some_and(is_std_top) && rest.contains('/') {
+            if rest.split('/').next().is_some_and(knowledge::is_std_root) && rest.contains('/') {
                 return Cow::Owned(format!("$GOROOT{}", &file[i..]));
             }
             from = i;

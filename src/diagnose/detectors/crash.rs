@@ -93,12 +93,12 @@ impl Detector for Crash {
         let message = preamble[at].trim().to_string();
         // A panic or a throw prints the goroutine that crashed first, running; a line like
         // one in the output around a dump that does not start so is not this dump's.
-        let first_running = facts
+        let first = facts
             .snap
             .goroutines
             .first()
-            .is_some_and(|g| facts.snap.state(g).reason == WaitReason::Running);
-        if !first_running && !is_fault_line(&message) {
+            .filter(|g| facts.snap.state(g).reason == WaitReason::Running);
+        if first.is_none() && !is_fault_line(&message) {
             return vec![];
         }
         let mut evidence = vec![format!("the runtime stopped the program: \"{message}\"")];
@@ -106,12 +106,6 @@ impl Detector for Crash {
         for l in preamble[at + 1..].iter().take(3) {
             evidence.push(format!("then: \"{}\"", l.trim()));
         }
-        // The goroutine that crashed is printed first, running.
-        let first = facts
-            .snap
-            .goroutines
-            .first()
-            .filter(|g| facts.snap.state(g).reason == WaitReason::Running);
         let blob = first.and_then(|g| facts.blobs.iter().position(|b| b.ids.contains(&g.id)));
         let mut root = vec![];
         let mut victims = vec![];
